@@ -1,0 +1,1 @@
+"""Lark grammars of cpe's expression languages, with their parsers and evaluators."""
