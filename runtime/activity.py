@@ -8,9 +8,9 @@ there is no global registry that import order could disturb.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
-import hashlib
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -106,10 +106,14 @@ def load_module(source: str) -> ModuleType:
     try:
         return importlib.import_module(source)
     except ImportError as error:
-        raise ActivityLoadError(f"cannot import activity module {source}: {error}") from error
+        raise ActivityLoadError(
+            f"cannot import activity module {source}: {error}"
+        ) from error
 
 
-def load_activities(sources: Iterable[str]) -> dict[tuple[str, str], ActivityDefinition]:
+def load_activities(
+    sources: Iterable[str],
+) -> dict[tuple[str, str], ActivityDefinition]:
     """The activities defined by each file or module of `sources`, by (name, version)."""
     table: dict[tuple[str, str], ActivityDefinition] = {}
     for source in sources:

@@ -1,0 +1,364 @@
+"""Checking the shape of a plan: known keys, right types, defaults filled in.
+
+The checker reads positioned YAML nodes and gives the typed plan. It reports
+every problem it finds and goes on with what it could read, so one run shows
+all the mistakes of a file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from jsonschema import SchemaError
+from jsonschema.validators import validator_for
+
+from cpe.compiler.diagnostics import DiagnosticSink
+from cpe.compiler.plan import (
+    DEFAULT_ACTIVITY_TIMEOUTS,
+    DEFAULT_EXECUTION_START_TO_CLOSE_TIMEOUT,
+    DEFAULT_TASK_START_TO_CLOSE_TIMEOUT,
+    TIMEOUT_KEYS,
+    Activity,
+    Plan,
+    Requirement,
+    Selector,
+    Status,
+    Step,
+)
+from cpe.compiler.source import Mapping, Node, Scalar, Sequence, to_data
+from cpe.grammar.selectors import SelectorSyntaxError, parse_selector
+
+SUPPORTED_LANGUAGES = (1,)
+
+PLAN_KEYS = {
+    "name": True,
+    "version": True,
+    "language": False,
+    "default_execution_start_to_close_timeout": False,
+    "default_task_start_to_close_timeout": False,
+    "input_spec": False,
+    "activities": True,
+    "steps": True,
+}
+ACTIVITY_KEYS = {
+    "name": True,
+    "version": True,
+    "task_list": False,
+    **{key: False for key in TIMEOUT_KEYS},
+    "input_spec": False,
+    "outputs_spec": False,
+}
+STEP_KEYS = {"name": True, "activity": True, "requires": False, "input": False}
+
+# SWF rejects names longer than 256 characters, names holding ':', '/', '|'
+# or control characters, and names containing the literal "arn".
+_SWF_NAME_FORBIDDEN = re.compile(r"[:/|\x00-\x1f\x7f-\x9f]|arn")
+_SWF_NAME_LIMIT = 256
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{matches[0]}'?" if matches else None
+
+
+class Checker:
+    def __init__(self, path: str, sink: DiagnosticSink) -> None:
+        self.path = path
+        self.sink = sink
+
+    # -- generic readers ----------------------------------------------------
+
+    def keys(self, mapping: Mapping, allowed: dict[str, bool], what: str) -> None:
+        for key, _ in mapping:
+            if key.text not in allowed:
+                hint = did_you_mean(key.text, allowed) or (
+                    "known keys: " + ", ".join(sorted(allowed))
+                )
+                self.sink.error(
+                    key.position, "E110", f"unknown key '{key.text}' in {what}", hint
+                )
+        for name, required in allowed.items():
+            if required and mapping.get(name) is None:
+                self.sink.error(
+                    mapping.position, "E111", f"{what} lacks the required key '{name}'"
+                )
+
+    def mapping(self, node: Node, what: str) -> Mapping | None:
+        if isinstance(node, Mapping):
+            return node
+        self.sink.error(
+            node.position, "E112", f"{what} must be a mapping of keys to values"
+        )
+        return None
+
+    def sequence(self, node: Node, what: str) -> Sequence | None:
+        if isinstance(node, Sequence):
+            return node
+        self.sink.error(
+            node.position, "E112", f"{what} must be a list (items starting with '-')"
+        )
+        return None
+
+    def text(self, node: Node | None, what: str) -> str | None:
+        if node is None:
+            return None
+        if isinstance(node, Scalar) and not node.is_null and node.text.strip():
+            return node.text
+        self.sink.error(node.position, "E112", f"{what} must be a non-empty text value")
+        return None
+
+    def swf_name(self, node: Node | None, what: str) -> str | None:
+        value = self.text(node, what)
+        if value is None or node is None:
+            return value
+        if len(value) > _SWF_NAME_LIMIT:
+            self.sink.error(
+                node.position,
+                "E115",
+                f"{what} is {len(value)} characters; SWF allows 256",
+            )
+        elif value != value.strip() or _SWF_NAME_FORBIDDEN.search(value):
+            self.sink.error(
+                node.position,
+                "E115",
+                f"{what} '{value}' is a name SWF rejects",
+                "leave out ':', '/', '|', control characters, surrounding spaces "
+                "and the text 'arn'",
+            )
+        return value
+
+    def timeout(self, node: Node | None, what: str, default: str) -> str:
+        if node is None:
+            return default
+        if isinstance(node, Scalar):
+            value = node.value
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                return str(value)
+            if isinstance(value, str) and (value == "NONE" or value.isdigit()):
+                return str(int(value)) if value.isdigit() else value
+        self.sink.error(
+            node.position,
+            "E113",
+            f'{what} must be a number of seconds (0 or more) or "NONE"',
+        )
+        return default
+
+    def json_schema(self, node: Node | None, what: str) -> Any:
+        if node is None or (isinstance(node, Scalar) and node.is_null):
+            return None
+        schema = to_data(node)
+        if not isinstance(schema, dict | bool):
+            self.sink.error(
+                node.position, "E140", f"{what} must be a JSON Schema (a mapping)"
+            )
+            return None
+        try:
+            validator_for(schema).check_schema(schema)  # type: ignore[arg-type]
+        except SchemaError as error:
+            where = "/".join(str(p) for p in error.absolute_path) or "(top)"
+            self.sink.error(
+                node.position,
+                "E140",
+                f"{what} is not a valid JSON Schema at {where}: {error.message}",
+            )
+        return schema
+
+    # -- the plan -----------------------------------------------------------
+
+    def plan(self, root: Node) -> Plan | None:
+        mapping = self.mapping(root, "a plan")
+        if mapping is None:
+            return None
+        self.keys(mapping, PLAN_KEYS, "the plan")
+        plan = Plan(
+            path=self.path,
+            name=self.swf_name(mapping.get("name"), "the workflow name") or "",
+            version=self.swf_name(mapping.get("version"), "the workflow version") or "",
+            language=self.language(mapping.get("language")),
+            position=mapping.position,
+            execution_start_to_close_timeout=self.timeout(
+                mapping.get("default_execution_start_to_close_timeout"),
+                "default_execution_start_to_close_timeout",
+                DEFAULT_EXECUTION_START_TO_CLOSE_TIMEOUT,
+            ),
+            task_start_to_close_timeout=self.timeout(
+                mapping.get("default_task_start_to_close_timeout"),
+                "default_task_start_to_close_timeout",
+                DEFAULT_TASK_START_TO_CLOSE_TIMEOUT,
+            ),
+            input_spec=self.json_schema(
+                mapping.get("input_spec"), "the plan's input_spec"
+            ),
+        )
+        for node in self.items(mapping.get("activities"), "activities"):
+            activity = self.activity(node)
+            if activity is None:
+                continue
+            if activity.name in plan.activities:
+                first = plan.activities[activity.name].position
+                self.sink.error(
+                    activity.position,
+                    "E121",
+                    f"activity '{activity.name}' is declared twice (first at line {first.line})",
+                    "steps name activities by name alone, so each name may appear once",
+                )
+                continue
+            plan.activities[activity.name] = activity
+        for node in self.items(mapping.get("steps"), "steps"):
+            step = self.step(node)
+            if step is None:
+                continue
+            if step.name in plan.steps:
+                first = plan.steps[step.name].position
+                self.sink.error(
+                    step.position,
+                    "E122",
+                    f"step '{step.name}' is declared twice (first at line {first.line})",
+                    "give each step its own name",
+                )
+                continue
+            plan.steps[step.name] = step
+        return plan
+
+    def language(self, node: Node | None) -> int:
+        if node is None:
+            return 1
+        if isinstance(node, Scalar) and node.value in SUPPORTED_LANGUAGES:
+            return int(node.value)
+        self.sink.error(
+            node.position,
+            "E113",
+            f"language must be one of {', '.join(map(str, SUPPORTED_LANGUAGES))}",
+            "leave it out for the original CPE plan format",
+        )
+        return 1
+
+    def items(self, node: Node | None, what: str) -> list[Node]:
+        if node is None:
+            return []
+        if isinstance(node, Scalar) and node.is_null:
+            self.sink.error(
+                node.position, "E112", f"{what} is empty; list at least one"
+            )
+            return []
+        sequence = self.sequence(node, what)
+        return sequence.items if sequence else []
+
+    def activity(self, node: Node) -> Activity | None:
+        mapping = self.mapping(node, "an activity")
+        if mapping is None:
+            return None
+        self.keys(mapping, ACTIVITY_KEYS, "an activity")
+        name = self.swf_name(mapping.get("name"), "an activity name")
+        version = self.swf_name(mapping.get("version"), "an activity version")
+        if name is None or version is None:
+            return None
+        task_list = (
+            self.swf_name(mapping.get("task_list"), "task_list") or f"{name}-{version}"
+        )
+        timeouts = {
+            key: self.timeout(mapping.get(key), key, DEFAULT_ACTIVITY_TIMEOUTS[key])
+            for key in TIMEOUT_KEYS
+        }
+        return Activity(
+            name=name,
+            version=version,
+            position=mapping.position,
+            task_list=task_list,
+            timeouts=timeouts,
+            input_spec=self.json_schema(
+                mapping.get("input_spec"), f"{name}'s input_spec"
+            ),
+            outputs_spec=self.outputs_spec(mapping.get("outputs_spec"), name),
+        )
+
+    def outputs_spec(
+        self, node: Node | None, activity: str
+    ) -> dict[str, Selector] | None:
+        if node is None or (isinstance(node, Scalar) and node.is_null):
+            return None
+        mapping = self.mapping(node, f"{activity}'s outputs_spec")
+        if mapping is None:
+            return None
+        selectors: dict[str, Selector] = {}
+        for key, value in mapping:
+            text = self.text(value, f"the selector of output '{key.text}'")
+            if text is None or not isinstance(value, Scalar):
+                continue
+            try:
+                steps = parse_selector(text)
+            except SelectorSyntaxError as error:
+                self.sink.error(
+                    value.position_in_content(1, error.column),
+                    "E141",
+                    f"the selector '{text}' of output '{key.text}' does not parse",
+                    error.message,
+                )
+                continue
+            selectors[key.text] = Selector(text, steps, value.position)
+        return selectors
+
+    def step(self, node: Node) -> Step | None:
+        mapping = self.mapping(node, "a step")
+        if mapping is None:
+            return None
+        name = self.swf_name(mapping.get("name"), "a step name")
+        self.keys(mapping, STEP_KEYS, f"step {name}" if name else "a step")
+        if name is None:
+            return None
+        # A step with a bad activity is kept (with no activity) so that the
+        # steps requiring it or using its output are still checked.
+        activity_node = mapping.get("activity")
+        activity = self.text(activity_node, f"step {name}'s activity") or ""
+        step = Step(
+            name, activity, mapping.position, (activity_node or mapping).position
+        )
+        for entry in self.items(mapping.get("requires"), f"step {name}'s requires"):
+            requirement = self.requirement(entry)
+            if requirement is not None:
+                step.requires.append(requirement)
+        template = mapping.get("input")
+        if template is not None:
+            if isinstance(template, Scalar) and not template.is_null:
+                step.input = template
+            else:
+                self.sink.error(
+                    template.position,
+                    "E112",
+                    f"step {name}'s input must be a template text",
+                    "write it as a block: 'input: |' followed by the JSON template",
+                )
+        return step
+
+    def requirement(self, node: Node) -> Requirement | None:
+        if isinstance(node, Scalar):
+            name = self.text(node, "a requirement")
+            return Requirement(name, Status.SUCCEEDED, node.position) if name else None
+        if isinstance(node, Sequence) and len(node.items) == 2:
+            name = self.text(node.items[0], "the step of a requirement")
+            status_node = node.items[1]
+            status_text = self.text(status_node, "the status of a requirement")
+            if name is None or status_text is None:
+                return None
+            try:
+                status = Status(status_text)
+            except ValueError:
+                self.sink.error(
+                    status_node.position,
+                    "E124",
+                    f"unknown status '{status_text}'",
+                    did_you_mean(status_text, [s.value for s in Status])
+                    or "use one of: " + ", ".join(s.value for s in Status),
+                )
+                return None
+            return Requirement(name, status, node.items[0].position)
+        self.sink.error(
+            node.position,
+            "E112",
+            "a requirement is a step name or a [step, status] pair",
+            "for example: - [ValidateAssetStep, succeeded]",
+        )
+        return None

@@ -1,0 +1,62 @@
+"""The compiler's facade: plan text in, IR out, or every diagnostic found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from cpe.compiler.checker import Checker
+from cpe.compiler.diagnostics import CompileError, Diagnostic, DiagnosticSink, Position
+from cpe.compiler.graph import build_graph, topological_order
+from cpe.compiler.ir import emit
+from cpe.compiler.references import Reference, resolve_step_input
+from cpe.compiler.source import load_source
+
+
+def check_text(text: str, path: str) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
+    """Compile plan text; the IR is None whenever an error was found."""
+    sink = DiagnosticSink(path)
+    root = load_source(text, sink)
+    if root is None:
+        return None, sink.diagnostics
+    plan = Checker(path, sink).plan(root)
+    if plan is None:
+        return None, sink.diagnostics
+    graph = build_graph(plan, sink)
+    references: dict[str, list[Reference]] = {}
+    for step in plan.steps.values():
+        if step.input is not None:
+            references[step.name] = resolve_step_input(plan, step, sink)
+    if sink.has_errors:
+        return None, sink.diagnostics
+    return emit(plan, references, topological_order(plan, graph)), sink.diagnostics
+
+
+def compile_text(text: str, path: str = "<plan>") -> dict[str, Any]:
+    """The IR of plan text; raises CompileError listing every problem."""
+    ir, diagnostics = check_text(text, path)
+    if ir is None:
+        raise CompileError(diagnostics)
+    return ir
+
+
+def read_plan(path: str | Path) -> str:
+    """A plan file's text; an unreadable file is a CompileError, not an OSError."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = (
+            error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+        )
+        raise CompileError(
+            [
+                Diagnostic(
+                    str(path), Position(1, 1), "E001", f"cannot read the plan: {reason}"
+                )
+            ]
+        ) from error
+
+
+def compile_file(path: str | Path) -> dict[str, Any]:
+    """The IR of a plan file; raises CompileError listing every problem."""
+    return compile_text(read_plan(path), str(path))

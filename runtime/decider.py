@@ -1,0 +1,285 @@
+"""The decider: a pure function from IR and history to SWF decisions.
+
+`decide` reads nothing but its arguments and returns the decisions for
+RespondDecisionTaskCompleted. Polling, paging, responding and logging live
+around it (see decision_poller). A history it cannot make sense of, or input
+that does not fit the plan, fails the workflow with a reason; it never raises.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from typing import Any
+
+import jinja2
+from jsonschema import Draft202012Validator, ValidationError
+from jsonschema.validators import validator_for
+
+from cpe.runtime.history import (
+    ExecutionState,
+    HistoryError,
+    StepState,
+    StepStatus,
+    fold,
+)
+from cpe.runtime.swf_limits import DETAILS_LIMIT, PAYLOAD_LIMIT, REASON_LIMIT, shorten
+from cpe.runtime.templates import INPUT_NAME, render
+
+logger = logging.getLogger(__name__)
+
+Decision = dict[str, Any]
+
+
+class WorkflowFailure(Exception):
+    """Deciding found that the workflow cannot go on; the reason is for its user."""
+
+    def __init__(self, reason: str, details: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+def decide(ir: dict[str, Any], events: list[dict[str, Any]]) -> list[Decision]:
+    """The decisions that answer a decision task whose history is `events`."""
+    try:
+        return _decide(ir, events)
+    except WorkflowFailure as failure:
+        return [fail_workflow(failure.reason, failure.details)]
+    except HistoryError as error:
+        return [fail_workflow(f"the history cannot be replayed: {error}")]
+    except Exception as error:
+        # A bug of ours must not leave the execution without an answer until
+        # its timeout; failing it names the problem to whoever watches it.
+        logger.exception("deciding raised; failing the workflow execution")
+        return [
+            fail_workflow(
+                f"internal decider error: {type(error).__name__}: {error}",
+                traceback.format_exc(),
+            )
+        ]
+
+
+def _decide(ir: dict[str, Any], events: list[dict[str, Any]]) -> list[Decision]:
+    state = fold(ir, _in_order(events))
+    if state.closed:
+        return []
+    if not state.started:
+        raise HistoryError("it has no WorkflowExecutionStarted event")
+    workflow_input = _workflow_input(ir, state)
+    if state.cancel_requested:
+        return _cancel(state)
+
+    ready = _resolve_requirements(ir, state)
+    unhandled = _unhandled_failures(ir, state)
+    if unhandled:
+        first = unhandled[0]
+        details = "\n".join(
+            f"{s.name}: {s.reason}" + (f"\n{s.details}" if s.details else "")
+            for s in unhandled
+        )
+        raise WorkflowFailure(f"step {first.name} failed: {first.reason}", details)
+
+    decisions = [
+        schedule_step(ir, name, _step_input(ir, state, name, workflow_input))
+        for name in ready
+    ]
+    if decisions:
+        return decisions
+    if all(step.status.is_closed for step in state.steps.values()):
+        return [complete_workflow(_result(ir, state))]
+    return []
+
+
+def _in_order(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if not isinstance(events, list):
+        raise HistoryError("the events must be a list")
+    try:
+        return sorted(events, key=lambda event: int(event["eventId"]))
+    except (KeyError, TypeError, ValueError):
+        raise HistoryError("every event needs a numeric eventId") from None
+
+
+def _workflow_input(ir: dict[str, Any], state: ExecutionState) -> Any:
+    text = state.input_text
+    try:
+        data = None if text in (None, "") else json.loads(text)
+    except json.JSONDecodeError as error:
+        raise WorkflowFailure(f"the workflow input is not JSON: {error}") from None
+    schema = ir["workflow"]["input_spec"]
+    if schema is not None:
+        _validate(
+            data, schema, "the workflow input does not match the plan's input_spec"
+        )
+    return data
+
+
+def _validate(data: Any, schema: Any, problem: str) -> None:
+    validator_class = validator_for(schema, default=Draft202012Validator)
+    error = next(iter(validator_class(schema).iter_errors(data)), None)
+    if error is not None:
+        raise WorkflowFailure(f"{problem}: {_describe(error)}")
+
+
+def _describe(error: ValidationError) -> str:
+    where = "/".join(str(part) for part in error.absolute_path)
+    return f"at /{where}: {error.message}" if where else error.message
+
+
+def _cancel(state: ExecutionState) -> list[Decision]:
+    open_steps = [step for step in state.steps.values() if step.status.is_open]
+    if not open_steps:
+        return [
+            {
+                "decisionType": "CancelWorkflowExecution",
+                "cancelWorkflowExecutionDecisionAttributes": {},
+            }
+        ]
+    return [
+        {
+            "decisionType": "RequestCancelActivityTask",
+            "requestCancelActivityTaskDecisionAttributes": {"activityId": step.name},
+        }
+        for step in open_steps
+        if not step.cancel_requested
+    ]
+
+
+def _satisfies(step: StepState, wanted: str) -> bool:
+    if wanted == "completed":
+        return step.status.is_closed
+    if wanted == "failed":
+        return step.status.is_failure
+    return step.status.value == wanted
+
+
+def _resolve_requirements(ir: dict[str, Any], state: ExecutionState) -> list[str]:
+    """Mark steps whose requirements closed the wrong way as skipped; return the
+    steps ready to schedule. One pass in topological order suffices, since a
+    skip can only affect steps later in the order."""
+    ready: list[str] = []
+    for name in ir["order"]:
+        step = state.steps[name]
+        if step.status is not StepStatus.PENDING:
+            continue
+        requirements = ir["steps"][name]["requires"]
+        required = [(state.steps[r["step"]], r["status"]) for r in requirements]
+        if not all(other.status.is_closed for other, _ in required):
+            continue
+        unmet = [
+            (other, wanted)
+            for other, wanted in required
+            if not _satisfies(other, wanted)
+        ]
+        if unmet:
+            other, wanted = unmet[0]
+            step.status = StepStatus.SKIPPED
+            step.reason = f"{other.name} is {other.status.value}, not {wanted}"
+        else:
+            ready.append(name)
+    return ready
+
+
+def _unhandled_failures(ir: dict[str, Any], state: ExecutionState) -> list[StepState]:
+    handled = {
+        r["step"]
+        for step in ir["steps"].values()
+        for r in step["requires"]
+        if r["status"] in ("failed", "completed")
+    }
+    return [
+        state.steps[name]
+        for name in ir["order"]
+        if state.steps[name].status.is_failure and name not in handled
+    ]
+
+
+def _step_input(
+    ir: dict[str, Any], state: ExecutionState, name: str, workflow_input: Any
+) -> str | None:
+    """Render, parse and check a step's input; the text to send with the task."""
+    step = ir["steps"][name]
+    if step["input"] is None:
+        return None
+    context: dict[str, Any] = {INPUT_NAME: workflow_input}
+    for requirement in step["requires"]:
+        other = state.steps[requirement["step"]]
+        if other.status is StepStatus.SUCCEEDED:
+            context[other.name] = other.output
+    try:
+        text = render(step["input"]["template"], context)
+    except jinja2.TemplateError as error:
+        raise WorkflowFailure(
+            f"step {name}'s input could not be rendered: {error.message or error}"
+        ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise WorkflowFailure(
+            f"step {name}'s rendered input is not JSON: {error}", details=text
+        ) from None
+    activity = ir["activities"][step["activity"]]
+    if activity["input_spec"] is not None:
+        _validate(
+            data,
+            activity["input_spec"],
+            f"step {name}'s input does not match {activity['name']}'s input_spec",
+        )
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if len(payload) > PAYLOAD_LIMIT:
+        raise WorkflowFailure(
+            f"step {name}'s input is {len(payload)} characters; SWF carries at most "
+            f"{PAYLOAD_LIMIT}"
+        )
+    return payload
+
+
+def _result(ir: dict[str, Any], state: ExecutionState) -> str:
+    outputs = {
+        name: state.steps[name].output
+        for name in ir["order"]
+        if state.steps[name].status is StepStatus.SUCCEEDED
+    }
+    text = json.dumps(outputs, ensure_ascii=False, separators=(",", ":"))
+    if len(text) <= PAYLOAD_LIMIT:
+        return text
+    # Without a blob store the full outputs cannot travel; say which steps ran.
+    summary = {name: step.status.value for name, step in state.steps.items()}
+    return json.dumps({"result_too_large": len(text), "steps": summary})
+
+
+def schedule_step(ir: dict[str, Any], name: str, task_input: str | None) -> Decision:
+    activity = ir["activities"][ir["steps"][name]["activity"]]
+    attributes: dict[str, Any] = {
+        "activityType": {"name": activity["name"], "version": activity["version"]},
+        "activityId": name,
+        "taskList": {"name": activity["task_list"]},
+        "heartbeatTimeout": activity["heartbeat_timeout"],
+        "scheduleToStartTimeout": activity["schedule_to_start_timeout"],
+        "scheduleToCloseTimeout": activity["schedule_to_close_timeout"],
+        "startToCloseTimeout": activity["start_to_close_timeout"],
+    }
+    if task_input is not None:
+        attributes["input"] = task_input
+    return {
+        "decisionType": "ScheduleActivityTask",
+        "scheduleActivityTaskDecisionAttributes": attributes,
+    }
+
+
+def complete_workflow(result: str) -> Decision:
+    return {
+        "decisionType": "CompleteWorkflowExecution",
+        "completeWorkflowExecutionDecisionAttributes": {"result": result},
+    }
+
+
+def fail_workflow(reason: str, details: str | None = None) -> Decision:
+    attributes = {"reason": shorten(reason, REASON_LIMIT)}
+    if details:
+        attributes["details"] = shorten(details, DETAILS_LIMIT)
+    return {
+        "decisionType": "FailWorkflowExecution",
+        "failWorkflowExecutionDecisionAttributes": attributes,
+    }

@@ -1,0 +1,281 @@
+"""Folding an SWF history into the state of each step.
+
+The decider never looks at raw events directly: this module reads them once,
+in order, and gives one record per step (the idea simpleflow calls folding).
+Every event type of SWF's model is listed below with what the fold does with
+it, so an event we do not know is a sign of a bad history, not an oversight.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from cpe.grammar.selectors import SelectorMiss, evaluate
+
+
+class HistoryError(Exception):
+    """The history cannot be a valid SWF history of this workflow."""
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"
+    SCHEDULED = "scheduled"
+    STARTED = "started"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    CANCELED = "canceled"
+    SKIPPED = "skipped"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (StepStatus.SCHEDULED, StepStatus.STARTED)
+
+    @property
+    def is_closed(self) -> bool:
+        return self not in (
+            StepStatus.PENDING,
+            StepStatus.SCHEDULED,
+            StepStatus.STARTED,
+        )
+
+    @property
+    def is_failure(self) -> bool:
+        return self in (StepStatus.FAILED, StepStatus.TIMED_OUT, StepStatus.CANCELED)
+
+
+@dataclass
+class StepState:
+    name: str
+    status: StepStatus = StepStatus.PENDING
+    output: Any = None
+    reason: str | None = None
+    details: str | None = None
+    cancel_requested: bool = False
+
+
+@dataclass
+class ExecutionState:
+    started: bool = False
+    input_text: str | None = None
+    closed: bool = False
+    cancel_requested: bool = False
+    steps: dict[str, StepState] = field(default_factory=dict)
+
+
+# What the fold does with each event type of SWF's model. "step" events change
+# a step's state; "ignore" events carry nothing this version of the decider
+# acts on (decision-task bookkeeping, features plans of language 1 lack).
+EVENT_HANDLING: dict[str, str] = {
+    "WorkflowExecutionStarted": "workflow input",
+    "WorkflowExecutionCancelRequested": "cancel the workflow",
+    "WorkflowExecutionCompleted": "closed",
+    "WorkflowExecutionFailed": "closed",
+    "WorkflowExecutionTimedOut": "closed",
+    "WorkflowExecutionCanceled": "closed",
+    "WorkflowExecutionTerminated": "closed",
+    "WorkflowExecutionContinuedAsNew": "closed",
+    "CompleteWorkflowExecutionFailed": "ignore: the next decision closes again",
+    "FailWorkflowExecutionFailed": "ignore: the next decision closes again",
+    "CancelWorkflowExecutionFailed": "ignore: the next decision closes again",
+    "ContinueAsNewWorkflowExecutionFailed": "ignore: plans never continue as new",
+    "DecisionTaskScheduled": "ignore: decision-task bookkeeping",
+    "DecisionTaskStarted": "ignore: decision-task bookkeeping",
+    "DecisionTaskCompleted": "ignore: decision-task bookkeeping",
+    "DecisionTaskTimedOut": "ignore: the next decision task decides again",
+    "ActivityTaskScheduled": "step",
+    "ScheduleActivityTaskFailed": "step",
+    "ActivityTaskStarted": "step",
+    "ActivityTaskCompleted": "step",
+    "ActivityTaskFailed": "step",
+    "ActivityTaskTimedOut": "step",
+    "ActivityTaskCanceled": "step",
+    "ActivityTaskCancelRequested": "step",
+    "RequestCancelActivityTaskFailed": "ignore: the activity closed before the cancel",
+    "WorkflowExecutionSignaled": "ignore: plans of language 1 wait for no signal",
+    "MarkerRecorded": "ignore: markers carry no step state",
+    "RecordMarkerFailed": "ignore: markers carry no step state",
+    "TimerStarted": "ignore: plans of language 1 start no timer",
+    "StartTimerFailed": "ignore: plans of language 1 start no timer",
+    "TimerFired": "ignore: plans of language 1 start no timer",
+    "TimerCanceled": "ignore: plans of language 1 start no timer",
+    "CancelTimerFailed": "ignore: plans of language 1 start no timer",
+    "StartChildWorkflowExecutionInitiated": "ignore: plans start no child workflow",
+    "StartChildWorkflowExecutionFailed": "ignore: plans start no child workflow",
+    "ChildWorkflowExecutionStarted": "ignore: plans start no child workflow",
+    "ChildWorkflowExecutionCompleted": "ignore: plans start no child workflow",
+    "ChildWorkflowExecutionFailed": "ignore: plans start no child workflow",
+    "ChildWorkflowExecutionTimedOut": "ignore: plans start no child workflow",
+    "ChildWorkflowExecutionCanceled": "ignore: plans start no child workflow",
+    "ChildWorkflowExecutionTerminated": "ignore: plans start no child workflow",
+    "SignalExternalWorkflowExecutionInitiated": "ignore: plans signal no workflow",
+    "SignalExternalWorkflowExecutionFailed": "ignore: plans signal no workflow",
+    "ExternalWorkflowExecutionSignaled": "ignore: plans signal no workflow",
+    "RequestCancelExternalWorkflowExecutionInitiated": "ignore: plans cancel no workflow",
+    "RequestCancelExternalWorkflowExecutionFailed": "ignore: plans cancel no workflow",
+    "ExternalWorkflowExecutionCancelRequested": "ignore: plans cancel no workflow",
+    "LambdaFunctionScheduled": "ignore: plans schedule no Lambda function",
+    "LambdaFunctionStarted": "ignore: plans schedule no Lambda function",
+    "LambdaFunctionCompleted": "ignore: plans schedule no Lambda function",
+    "LambdaFunctionFailed": "ignore: plans schedule no Lambda function",
+    "LambdaFunctionTimedOut": "ignore: plans schedule no Lambda function",
+    "ScheduleLambdaFunctionFailed": "ignore: plans schedule no Lambda function",
+    "StartLambdaFunctionFailed": "ignore: plans schedule no Lambda function",
+}
+
+
+def _attributes(event: dict[str, Any]) -> dict[str, Any]:
+    event_type = event["eventType"]
+    key = event_type[0].lower() + event_type[1:] + "EventAttributes"
+    attributes = event.get(key)
+    if not isinstance(attributes, dict):
+        raise HistoryError(f"event {event.get('eventId')} ({event_type}) has no {key}")
+    return attributes
+
+
+class _Folder:
+    def __init__(self, ir: dict[str, Any]) -> None:
+        self.ir = ir
+        self.state = ExecutionState(
+            steps={name: StepState(name) for name in ir["order"]}
+        )
+        self.by_scheduled_id: dict[int, StepState] = {}
+
+    def fold(self, events: list[dict[str, Any]]) -> ExecutionState:
+        for event in events:
+            if not isinstance(event, dict):
+                raise HistoryError(
+                    f"a history event must be a mapping, got {event!r:.80}"
+                )
+            event_type = event.get("eventType")
+            if event_type not in EVENT_HANDLING:
+                raise HistoryError(
+                    f"event {event.get('eventId')} has an unknown type {event_type!r}"
+                )
+            try:
+                self._apply(event_type, event)
+            except (KeyError, TypeError, ValueError) as error:
+                raise HistoryError(
+                    f"event {event.get('eventId')} ({event_type}) is malformed: "
+                    f"{type(error).__name__}: {error}"
+                ) from error
+        return self.state
+
+    def _apply(self, event_type: str, event: dict[str, Any]) -> None:
+        handling = EVENT_HANDLING[event_type]
+        if handling == "closed":
+            self.state.closed = True
+        elif event_type == "WorkflowExecutionStarted":
+            self.state.started = True
+            self.state.input_text = _attributes(event).get("input")
+        elif event_type == "WorkflowExecutionCancelRequested":
+            self.state.cancel_requested = True
+        elif handling == "step":
+            getattr(self, "_on_" + event_type)(event, _attributes(event))
+
+    def _step_by_activity_id(self, activity_id: str) -> StepState:
+        step = self.state.steps.get(activity_id)
+        if step is None:
+            raise HistoryError(
+                f"activity id {activity_id!r} is not a step of this plan"
+            )
+        return step
+
+    def _scheduled(self, attributes: dict[str, Any]) -> StepState:
+        scheduled_id = int(attributes["scheduledEventId"])
+        step = self.by_scheduled_id.get(scheduled_id)
+        if step is None:
+            raise HistoryError(f"no ActivityTaskScheduled event has id {scheduled_id}")
+        return step
+
+    def _on_ActivityTaskScheduled(
+        self, event: dict[str, Any], attributes: dict[str, Any]
+    ) -> None:
+        step = self._step_by_activity_id(str(attributes["activityId"]))
+        step.status = StepStatus.SCHEDULED
+        self.by_scheduled_id[int(event["eventId"])] = step
+
+    def _on_ScheduleActivityTaskFailed(
+        self, event: dict[str, Any], attributes: dict[str, Any]
+    ) -> None:
+        step = self._step_by_activity_id(str(attributes["activityId"]))
+        step.status = StepStatus.FAILED
+        step.reason = f"could not be scheduled: {attributes['cause']}"
+
+    def _on_ActivityTaskStarted(
+        self, event: dict[str, Any], attributes: dict[str, Any]
+    ) -> None:
+        self._scheduled(attributes).status = StepStatus.STARTED
+
+    def _on_ActivityTaskCompleted(
+        self, event: dict[str, Any], attributes: dict[str, Any]
+    ) -> None:
+        step = self._scheduled(attributes)
+        try:
+            step.output = self._output(step.name, attributes.get("result"))
+        except _OutputError as error:
+            step.status = StepStatus.FAILED
+            step.reason = str(error)
+            return
+        step.status = StepStatus.SUCCEEDED
+
+    def _on_ActivityTaskFailed(
+        self, event: dict[str, Any], attributes: dict[str, Any]
+    ) -> None:
+        step = self._scheduled(attributes)
+        step.status = StepStatus.FAILED
+        step.reason = attributes.get("reason") or "the activity failed without a reason"
+        step.details = attributes.get("details")
+
+    def _on_ActivityTaskTimedOut(
+        self, event: dict[str, Any], attributes: dict[str, Any]
+    ) -> None:
+        step = self._scheduled(attributes)
+        step.status = StepStatus.TIMED_OUT
+        step.reason = f"timed out ({attributes['timeoutType']})"
+        step.details = attributes.get("details")
+
+    def _on_ActivityTaskCanceled(
+        self, event: dict[str, Any], attributes: dict[str, Any]
+    ) -> None:
+        step = self._scheduled(attributes)
+        step.status = StepStatus.CANCELED
+        step.reason = "canceled"
+        step.details = attributes.get("details")
+
+    def _on_ActivityTaskCancelRequested(
+        self, event: dict[str, Any], attributes: dict[str, Any]
+    ) -> None:
+        self._step_by_activity_id(str(attributes["activityId"])).cancel_requested = True
+
+    def _output(self, step_name: str, result: str | None) -> Any:
+        """What later steps see of a step: its result shaped by outputs_spec."""
+        try:
+            data = None if result in (None, "") else json.loads(result)
+        except json.JSONDecodeError as error:
+            raise _OutputError(f"its result is not JSON: {error}") from None
+        activity = self.ir["activities"][self.ir["steps"][step_name]["activity"]]
+        outputs = activity["outputs_spec"]
+        if outputs is None:
+            return data
+        shaped: dict[str, Any] = {}
+        for key, spec in outputs.items():
+            try:
+                shaped[key] = evaluate(spec["steps"], data)
+            except SelectorMiss as miss:
+                raise _OutputError(
+                    f"output '{key}' ({spec['selector']}) found nothing in its result: {miss}"
+                ) from None
+        return shaped
+
+
+class _OutputError(Exception):
+    pass
+
+
+def fold(ir: dict[str, Any], events: list[dict[str, Any]]) -> ExecutionState:
+    """The state of every step of `ir` after `events`; raises HistoryError."""
+    return _Folder(ir).fold(events)

@@ -1,0 +1,92 @@
+"""The template language of step inputs: Jinja, sandboxed, every value written as JSON.
+
+Both the compiler (to find the references a template uses and to check it
+parses) and the decider (to render a step's input) use this one environment, so
+what compiles is exactly what runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from jinja2 import StrictUndefined, Undefined, nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+INPUT_NAME = "__input__"
+"""The variable that holds the workflow input in a template."""
+
+# Filters that only reshape data; nothing that reaches Python objects or I/O.
+_SAFE_FILTERS = (
+    "default",
+    "first",
+    "join",
+    "last",
+    "length",
+    "lower",
+    "replace",
+    "trim",
+    "upper",
+)
+
+
+def _as_json(value: Any) -> str:
+    # The original format writes every substituted value as JSON, so
+    # `"name": {{ x }}` becomes `"name": "text"` and objects stay objects.
+    if isinstance(value, Undefined):
+        return str(value)  # StrictUndefined raises here, naming the variable
+    return json.dumps(value, ensure_ascii=False, sort_keys=False)
+
+
+class _DataOnlyEnvironment(SandboxedEnvironment):
+    """Attribute and item access reach into JSON data only, never Python objects.
+
+    Jinja would otherwise let `{{ x.items }}` return the dict method; here it
+    means the key "items" of x.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, Mapping) and attribute in obj:
+            return obj[attribute]
+        return self.undefined(obj=obj, name=attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if isinstance(obj, Mapping) and isinstance(argument, str) and argument in obj:
+            return obj[argument]
+        if (
+            isinstance(obj, Sequence)
+            and not isinstance(obj, str)
+            and isinstance(argument, int)
+            and -len(obj) <= argument < len(obj)
+        ):
+            return obj[argument]
+        return self.undefined(obj=obj, name=str(argument))
+
+
+def make_environment() -> SandboxedEnvironment:
+    environment = _DataOnlyEnvironment(
+        undefined=StrictUndefined,
+        finalize=_as_json,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+    environment.globals.clear()
+    kept = {name: environment.filters[name] for name in _SAFE_FILTERS}
+    environment.filters.clear()
+    environment.filters.update(kept)
+    environment.tests.clear()
+    return environment
+
+
+ENVIRONMENT = make_environment()
+
+
+def parse(template: str) -> nodes.Template:
+    """The Jinja AST of a template; raises jinja2.TemplateSyntaxError."""
+    return ENVIRONMENT.parse(template)
+
+
+def render(template: str, context: Mapping[str, Any]) -> str:
+    """Render a template; raises jinja2 errors (UndefinedError, ...) on failure."""
+    return ENVIRONMENT.from_string(template).render(dict(context))
