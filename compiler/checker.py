@@ -353,7 +353,8 @@ class Checker:
                     did_you_mean(status_text, [s.value for s in Status])
                     or "use one of: " + ", ".join(s.value for s in Status),
                 )
-                return None
+                # Keep the edge, so that the graph checks still see it.
+                status = Status.COMPLETED
             return Requirement(name, status, node.items[0].position)
         self.sink.error(
             node.position,

@@ -14,7 +14,15 @@ from cpe.compiler.source import load_source
 
 
 def check_text(text: str, path: str) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
-    """Compile plan text; the IR is None whenever an error was found."""
+    """Compile plan text; the IR is None whenever an error was found.
+
+    The diagnostics come sorted by position, whichever stage found them.
+    """
+    ir, diagnostics = _compile(text, path)
+    return ir, sorted(diagnostics, key=Diagnostic.sort_key)
+
+
+def _compile(text: str, path: str) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
     sink = DiagnosticSink(path)
     root = load_source(text, sink)
     if root is None:

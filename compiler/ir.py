@@ -7,12 +7,12 @@ downstream reads YAML or re-derives a default.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
 from cpe.compiler.plan import DEFAULT_CHILD_POLICY, Activity, Plan, Step
 from cpe.compiler.references import Reference
+from cpe.runtime.ir import content_hash
 
 IR_VERSION = 1
 
@@ -49,10 +49,6 @@ def _step(step: Step, references: list[Reference]) -> dict[str, Any]:
     }
 
 
-def canonical_json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def emit(
     plan: Plan, references: dict[str, list[Reference]], order: list[str]
 ) -> dict[str, Any]:
@@ -75,8 +71,7 @@ def emit(
         },
         "order": order,
     }
-    digest = hashlib.sha256(canonical_json(body).encode()).hexdigest()
-    return {**body, "content_hash": f"sha256:{digest}"}
+    return {**body, "content_hash": content_hash(body)}
 
 
 def dumps(ir: dict[str, Any]) -> str:

@@ -59,7 +59,7 @@ class Scalar(Node):
         """Map a 1-based (line, column) inside the scalar's value to the file."""
         if self.style in ("|", ">"):
             return Position(
-                self.first_content_line + line - 1, self.content_indent + column
+                self.first_content_line + line - 1, self.content_indent + column - 1
             )
         quote = 1 if self.style in ("'", '"') else 0
         if line == 1:

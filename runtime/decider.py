@@ -17,6 +17,13 @@ import jinja2
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.validators import validator_for
 
+from cpe.runtime.decisions import (
+    cancel_activity,
+    cancel_workflow,
+    complete_workflow,
+    fail_workflow,
+    schedule_activity,
+)
 from cpe.runtime.history import (
     ExecutionState,
     HistoryError,
@@ -24,7 +31,7 @@ from cpe.runtime.history import (
     StepStatus,
     fold,
 )
-from cpe.runtime.swf_limits import DETAILS_LIMIT, PAYLOAD_LIMIT, REASON_LIMIT, shorten
+from cpe.runtime.swf_errors import PAYLOAD_LIMIT
 from cpe.runtime.templates import INPUT_NAME, render
 
 logger = logging.getLogger(__name__)
@@ -82,7 +89,7 @@ def _decide(ir: dict[str, Any], events: list[dict[str, Any]]) -> list[Decision]:
         raise WorkflowFailure(f"step {first.name} failed: {first.reason}", details)
 
     decisions = [
-        schedule_step(ir, name, _step_input(ir, state, name, workflow_input))
+        _schedule(ir, name, _step_input(ir, state, name, workflow_input))
         for name in ready
     ]
     if decisions:
@@ -130,19 +137,9 @@ def _describe(error: ValidationError) -> str:
 def _cancel(state: ExecutionState) -> list[Decision]:
     open_steps = [step for step in state.steps.values() if step.status.is_open]
     if not open_steps:
-        return [
-            {
-                "decisionType": "CancelWorkflowExecution",
-                "cancelWorkflowExecutionDecisionAttributes": {},
-            }
-        ]
+        return [cancel_workflow()]
     return [
-        {
-            "decisionType": "RequestCancelActivityTask",
-            "requestCancelActivityTaskDecisionAttributes": {"activityId": step.name},
-        }
-        for step in open_steps
-        if not step.cancel_requested
+        cancel_activity(step.name) for step in open_steps if not step.cancel_requested
     ]
 
 
@@ -249,37 +246,6 @@ def _result(ir: dict[str, Any], state: ExecutionState) -> str:
     return json.dumps({"result_too_large": len(text), "steps": summary})
 
 
-def schedule_step(ir: dict[str, Any], name: str, task_input: str | None) -> Decision:
+def _schedule(ir: dict[str, Any], name: str, task_input: str | None) -> Decision:
     activity = ir["activities"][ir["steps"][name]["activity"]]
-    attributes: dict[str, Any] = {
-        "activityType": {"name": activity["name"], "version": activity["version"]},
-        "activityId": name,
-        "taskList": {"name": activity["task_list"]},
-        "heartbeatTimeout": activity["heartbeat_timeout"],
-        "scheduleToStartTimeout": activity["schedule_to_start_timeout"],
-        "scheduleToCloseTimeout": activity["schedule_to_close_timeout"],
-        "startToCloseTimeout": activity["start_to_close_timeout"],
-    }
-    if task_input is not None:
-        attributes["input"] = task_input
-    return {
-        "decisionType": "ScheduleActivityTask",
-        "scheduleActivityTaskDecisionAttributes": attributes,
-    }
-
-
-def complete_workflow(result: str) -> Decision:
-    return {
-        "decisionType": "CompleteWorkflowExecution",
-        "completeWorkflowExecutionDecisionAttributes": {"result": result},
-    }
-
-
-def fail_workflow(reason: str, details: str | None = None) -> Decision:
-    attributes = {"reason": shorten(reason, REASON_LIMIT)}
-    if details:
-        attributes["details"] = shorten(details, DETAILS_LIMIT)
-    return {
-        "decisionType": "FailWorkflowExecution",
-        "failWorkflowExecutionDecisionAttributes": attributes,
-    }
+    return schedule_activity(activity, activity_id=name, task_input=task_input)

@@ -1,0 +1,347 @@
+"""`cpec`: the command line of cpe.
+
+Each subcommand is a thin layer over the library: it parses arguments, calls
+one function, and turns the outcome into output and an exit code (0 success,
+1 the work failed or the plan has errors, 2 the command was used wrongly).
+A user's mistake is reported in a sentence, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cpe.compiler.compile import check_text, read_plan
+from cpe.compiler.diagnostics import CompileError, Diagnostic, Severity, render_json
+from cpe.compiler.ir import dumps
+from cpe.runtime.ir import IRError, check_ir, looks_like_ir
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """The command was used wrongly (exit 2)."""
+
+
+class WorkFailed(Exception):
+    """The work the command did failed (exit 1); the message says why."""
+
+
+def _print_diagnostics(diagnostics: Sequence[Diagnostic], output_format: str) -> None:
+    if output_format == "json":
+        sys.stderr.write(render_json(diagnostics))
+        return
+    for diagnostic in diagnostics:
+        print(diagnostic.render(), file=sys.stderr)
+
+
+def _existing_file(path: str, what: str) -> Path:
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"{path}: no such {what} file")
+    return file
+
+
+def load_plan_or_ir(path: str, output_format: str = "text") -> dict[str, Any]:
+    """The IR of a plan file (compiled now) or of an IR file (checked)."""
+    file = _existing_file(path, "plan or IR")
+    text = read_plan(file)
+    if looks_like_ir(text):
+        try:
+            return check_ir(json.loads(text), path)
+        except IRError as error:
+            raise WorkFailed(str(error)) from None
+    ir, diagnostics = check_text(text, path)
+    _print_diagnostics(diagnostics, output_format)
+    if ir is None:
+        raise CompileError(diagnostics)
+    return ir
+
+
+# -- compile and check --------------------------------------------------------
+
+
+def command_compile(arguments: argparse.Namespace) -> int:
+    file = _existing_file(arguments.plan, "plan")
+    ir, diagnostics = check_text(read_plan(file), arguments.plan)
+    _print_diagnostics(diagnostics, arguments.format)
+    if ir is None:
+        return EXIT_FAILED
+    text = dumps(ir)
+    if arguments.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        Path(arguments.output).write_text(text, encoding="utf-8")
+    return EXIT_OK
+
+
+def command_check(arguments: argparse.Namespace) -> int:
+    everything: list[Diagnostic] = []
+    failed = False
+    for path in arguments.plans:
+        file = _existing_file(path, "plan")
+        ir, diagnostics = check_text(read_plan(file), path)
+        everything.extend(diagnostics)
+        failed = failed or ir is None
+    _print_diagnostics(everything, arguments.format)
+    if arguments.format == "text":
+        errors = sum(d.severity is Severity.ERROR for d in everything)
+        warnings = len(everything) - errors
+        plans = len(arguments.plans)
+        print(
+            f"{plans} plan(s) checked: {errors} error(s), {warnings} warning(s)",
+            file=sys.stderr,
+        )
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+# -- decide -------------------------------------------------------------------
+
+
+def command_decide(arguments: argparse.Namespace) -> int:
+    from cpe.runtime.decider import decide
+    from cpe.runtime.history_file import (
+        HistoryFileError,
+        read_history,
+        workflow_type_of,
+    )
+
+    ir = load_plan_or_ir(arguments.plan)
+    history = _existing_file(arguments.history, "history")
+    try:
+        events = read_history(history)
+    except HistoryFileError as error:
+        raise WorkFailed(str(error)) from None
+    recorded = workflow_type_of(events)
+    expected = (ir["workflow"]["name"], ir["workflow"]["version"])
+    if recorded is not None and recorded != expected:
+        print(
+            f"{arguments.history}: warning: the history is of workflow type "
+            f"{recorded[0]} {recorded[1]}, the plan is {expected[0]} {expected[1]}; "
+            "deciding anyway",
+            file=sys.stderr,
+        )
+    decisions = decide(ir, events)
+    print(json.dumps({"decisions": decisions}, indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+# -- run ----------------------------------------------------------------------
+
+
+def command_run(arguments: argparse.Namespace) -> int:
+    from cpe.runtime.runner import RunError, run_plan
+
+    ir = load_plan_or_ir(arguments.plan)
+    workflow_input = _read_input(arguments.input)
+    sources = arguments.activities or [_default_activities(arguments.plan)]
+    try:
+        outcome = run_plan(
+            ir,
+            workflow_input,
+            activity_sources=sources,
+            workers=arguments.workers,
+            db=arguments.db,
+            domain=arguments.domain,
+            workflow_id=arguments.workflow_id,
+            progress=sys.stderr,
+        )
+    except RunError as error:
+        raise WorkFailed(str(error)) from None
+    if outcome.succeeded:
+        print(json.dumps(outcome.result, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(
+        f"cpec: the workflow {outcome.close_status.lower()}: {outcome.reason}",
+        file=sys.stderr,
+    )
+    if outcome.details:
+        print(outcome.details, file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _read_input(value: str | None) -> str:
+    if value is None:
+        return "{}"
+    text = value
+    if value.startswith("@"):
+        path = _existing_file(value[1:], "input")
+        text = path.read_text(encoding="utf-8")
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        source = value[1:] if value.startswith("@") else "--input"
+        raise UsageError(f"{source} is not JSON: {error}") from None
+    return text
+
+
+def _default_activities(plan: str) -> str:
+    beside = Path(plan).resolve().parent / "activities.py"
+    if not beside.is_file():
+        raise UsageError(
+            f"no activity code given and there is no activities.py beside {plan}: "
+            "name it with --activities FILE.py"
+        )
+    return str(beside)
+
+
+# -- the parser ---------------------------------------------------------------
+
+
+def _env_default(name: str, default: str | None) -> str | None:
+    return os.environ.get(name, default)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cpec",
+        description=(
+            "Compile CPE workflow plans (YAML) into a validated DAG IR, and run them "
+            "on AWS SWF/SQS or on the embedded SQLite backend."
+        ),
+        epilog="Run 'cpec COMMAND --help' for the options of a command.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    formats = ("text", "json")
+    compile_parser = commands.add_parser(
+        "compile",
+        help="compile a plan to IR",
+        description="Compile a plan to IR (JSON). Diagnostics go to stderr as "
+        "path:line:col: error: message; the exit code is 1 when the plan has errors.",
+    )
+    compile_parser.add_argument("plan", metavar="PLAN", help="the plan file (YAML)")
+    compile_parser.add_argument(
+        "-o", "--output", metavar="IR", help="write the IR here (default: stdout)"
+    )
+    compile_parser.add_argument(
+        "--format",
+        choices=formats,
+        default="text",
+        help="how to print diagnostics (default: text)",
+    )
+    compile_parser.set_defaults(handler=command_compile)
+
+    check_parser = commands.add_parser(
+        "check",
+        help="report the problems of plans without writing IR",
+        description="Check plans and print every diagnostic; exit 1 if any has errors.",
+    )
+    check_parser.add_argument(
+        "plans", metavar="PLAN", nargs="+", help="plan files (YAML)"
+    )
+    check_parser.add_argument(
+        "--format",
+        choices=formats,
+        default="text",
+        help="how to print diagnostics (default: text)",
+    )
+    check_parser.set_defaults(handler=command_check)
+
+    decide_parser = commands.add_parser(
+        "decide",
+        help="replay a recorded history offline and print the decisions",
+        description="Replay a history, as GetWorkflowExecutionHistory returns it "
+        '({"events": [...]}, JSON or YAML), against a plan or its IR, and print '
+        '{"decisions": [...]} as RespondDecisionTaskCompleted takes them.',
+    )
+    decide_parser.add_argument(
+        "plan", metavar="PLAN|IR", help="a plan file or compiled IR"
+    )
+    decide_parser.add_argument(
+        "--history",
+        metavar="FILE",
+        required=True,
+        help="the recorded history (JSON or YAML)",
+    )
+    decide_parser.set_defaults(handler=command_decide)
+
+    run_parser = commands.add_parser(
+        "run",
+        help="run one workflow to its end on the embedded backend",
+        description="Compile PLAN, start one execution on an embedded backend, run a "
+        "decider and workers until it closes, print the workflow result as JSON. "
+        "Progress goes to stderr. Exit 0 when the workflow completed, 1 otherwise.",
+    )
+    run_parser.add_argument("plan", metavar="PLAN", help="a plan file or compiled IR")
+    run_parser.add_argument(
+        "--input",
+        metavar="JSON|@FILE",
+        help="the workflow input, as JSON text or @file (default: {})",
+    )
+    run_parser.add_argument(
+        "--activities",
+        metavar="PATH",
+        action="append",
+        help="a Python file (or module) defining the activities; repeatable "
+        "(default: activities.py beside the plan)",
+    )
+    run_parser.add_argument(
+        "--workers",
+        metavar="N",
+        type=_positive_int,
+        default=3,
+        help="how many worker processes to run (default: 3)",
+    )
+    run_parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=_env_default("CPE_DB", None),
+        help="the embedded backend's database file (env CPE_DB; default: a temporary one)",
+    )
+    run_parser.add_argument(
+        "--domain",
+        metavar="NAME",
+        default=_env_default("CPE_DOMAIN", "cpe-local"),
+        help="the SWF domain (env CPE_DOMAIN; default: cpe-local)",
+    )
+    run_parser.add_argument(
+        "--workflow-id", metavar="ID", help="the workflow id (default: generated)"
+    )
+    run_parser.set_defaults(handler=command_run)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("it must be 1 or more")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    if arguments.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        code: int = arguments.handler(arguments)
+        return code
+    except UsageError as error:
+        print(f"cpec {arguments.command}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except CompileError:
+        return EXIT_FAILED  # its diagnostics were printed where they were found
+    except WorkFailed as error:
+        print(f"cpec {arguments.command}: error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"cpec {arguments.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Reading a recorded SWF history from a file, for offline replay."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class HistoryFileError(Exception):
+    """A history file cannot be read as an SWF history."""
+
+
+def _timestamp(value: Any, where: str) -> datetime.datetime:
+    """Accept what tools write: epoch seconds, ISO 8601 text, or a YAML datetime."""
+    if isinstance(value, datetime.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+    raise HistoryFileError(f"{where}: eventTimestamp {value!r} is not a time")
+
+
+def read_history(path: str | Path) -> list[dict[str, Any]]:
+    """The events of a history file: `{"events": [...]}` or a bare list."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise HistoryFileError(f"{path}: cannot read: {error}") from error
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise HistoryFileError(f"{path}: neither JSON nor YAML: {error}") from None
+    events = data.get("events") if isinstance(data, dict) else data
+    if not isinstance(events, list):
+        raise HistoryFileError(
+            f'{path}: expected {{"events": [...]}} or a list of events'
+        )
+    for index, event in enumerate(events):
+        if not isinstance(event, dict):
+            raise HistoryFileError(f"{path}: event {index + 1} is not a mapping")
+        if "eventTimestamp" in event:
+            event["eventTimestamp"] = _timestamp(
+                event["eventTimestamp"],
+                f"{path}: event {event.get('eventId', index + 1)}",
+            )
+    return events
+
+
+def workflow_type_of(events: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """The (name, version) a history's WorkflowExecutionStarted names, if any."""
+    for event in events:
+        if event.get("eventType") == "WorkflowExecutionStarted":
+            attributes = event.get("workflowExecutionStartedEventAttributes") or {}
+            workflow_type = attributes.get("workflowType") or {}
+            name, version = workflow_type.get("name"), workflow_type.get("version")
+            if isinstance(name, str) and isinstance(version, str):
+                return name, version
+    return None

@@ -1,0 +1,75 @@
+"""Telling a person at a terminal how an execution is going, from its history."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, TextIO
+
+from cpe.runtime.history import EVENT_HANDLING
+
+
+class ProgressPrinter:
+    """Prints one line per event that matters to a person: steps and the close.
+
+    It reads the execution's history, so what it shows is what SWF recorded,
+    whichever process did the work.
+    """
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self._stream = stream
+        self._seen = 0
+        self._steps_by_scheduled_id: dict[int, str] = {}
+        self._scheduled_at: dict[str, datetime.datetime] = {}
+        self._width = 12
+
+    def show(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            if event["eventId"] <= self._seen:
+                continue
+            self._seen = event["eventId"]
+            line = self._line(event)
+            if line and self._stream is not None:
+                print(line, file=self._stream, flush=True)
+
+    def _line(self, event: dict[str, Any]) -> str | None:
+        event_type = event["eventType"]
+        if event_type not in EVENT_HANDLING:
+            return None
+        key = event_type[0].lower() + event_type[1:] + "EventAttributes"
+        attributes = event.get(key) or {}
+        when = event.get("eventTimestamp")
+        if event_type == "ActivityTaskScheduled":
+            step = attributes["activityId"]
+            self._steps_by_scheduled_id[event["eventId"]] = step
+            self._width = max(self._width, len(step))
+            if isinstance(when, datetime.datetime):
+                self._scheduled_at[step] = when
+            activity = attributes["activityType"]
+            return self._step(
+                step, f"scheduled ({activity['name']} {activity['version']})"
+            )
+        step = self._steps_by_scheduled_id.get(attributes.get("scheduledEventId", -1))
+        if event_type == "ActivityTaskStarted" and step:
+            return self._step(step, f"started on {attributes.get('identity', '?')}")
+        if event_type == "ActivityTaskCompleted" and step:
+            return self._step(step, "succeeded" + self._took(step, when))
+        if event_type == "ActivityTaskFailed" and step:
+            return self._step(step, f"failed: {attributes.get('reason', '')}")
+        if event_type == "ActivityTaskTimedOut" and step:
+            return self._step(step, f"timed out ({attributes.get('timeoutType')})")
+        if event_type == "ActivityTaskCanceled" and step:
+            return self._step(step, "canceled")
+        if event_type == "ScheduleActivityTaskFailed":
+            return self._step(
+                attributes["activityId"], f"not scheduled: {attributes['cause']}"
+            )
+        return None
+
+    def _step(self, step: str, what: str) -> str:
+        return f"  {step:<{self._width}}  {what}"
+
+    def _took(self, step: str, when: Any) -> str:
+        start = self._scheduled_at.get(step)
+        if start is None or not isinstance(when, datetime.datetime):
+            return ""
+        return f" in {(when - start).total_seconds():.2f} s"

@@ -1,0 +1,300 @@
+"""`cpec run`: one workflow, start to end, on the embedded backend.
+
+The run is the whole stack in miniature: the plan's types are registered, one
+execution is started, a decider thread and worker processes serve it through
+one SQLite file, and the caller gets the outcome once the execution closes.
+Workers are separate processes, as in production, so a crashing activity
+cannot take the decider with it; a worker that dies is replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from multiprocessing.context import SpawnProcess
+from multiprocessing.synchronize import Event as ProcessEvent
+from pathlib import Path
+from typing import Any, TextIO
+
+from cpe.runtime.activity import ActivityLoadError, load_activities
+from cpe.runtime.backends.local import connect
+from cpe.runtime.decision_poller import DecisionPoller
+from cpe.runtime.progress import ProgressPrinter
+from cpe.runtime.registration import ensure_domain, ensure_types
+from cpe.runtime.worker import ActivityWorker
+
+logger = logging.getLogger(__name__)
+
+# Polls are short in a run so that stopping is quick; the database is local,
+# so a short poll costs next to nothing.
+_POLL_TIMEOUT = 1.0
+_WATCH_INTERVAL = 0.2
+
+
+class RunError(Exception):
+    """The run could not be set up (the workflow itself never started)."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    workflow_id: str
+    run_id: str
+    close_status: str
+    """COMPLETED, FAILED, CANCELED, TERMINATED or TIMED_OUT."""
+    result: Any = None
+    reason: str | None = None
+    details: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.close_status == "COMPLETED"
+
+
+def _check_activity_code(ir: dict[str, Any], sources: Sequence[str]) -> None:
+    try:
+        table = load_activities(sources)
+    except ActivityLoadError as error:
+        raise RunError(str(error)) from None
+    missing = [
+        f"{a['name']} {a['version']}"
+        for a in ir["activities"].values()
+        if (a["name"], a["version"]) not in table
+    ]
+    if missing:
+        defined = ", ".join(f"{n} {v}" for n, v in sorted(table)) or "none"
+        raise RunError(
+            f"no code for activity {', '.join(missing)} in {', '.join(sources)} "
+            f"(it defines: {defined})"
+        )
+
+
+def _heartbeat_interval(ir: dict[str, Any]) -> float:
+    # Beat well inside the shortest heartbeat timeout of the plan.
+    timeouts = [
+        int(a["heartbeat_timeout"])
+        for a in ir["activities"].values()
+        if a["heartbeat_timeout"] != "NONE"
+    ]
+    return max(0.5, min([10.0, *(t / 3 for t in timeouts)]))
+
+
+def _worker_main(
+    db: str,
+    domain: str,
+    task_lists: list[str],
+    sources: list[str],
+    heartbeat_interval: float,
+    stop: ProcessEvent,
+) -> None:
+    """The body of one worker process (spawned, so it imports everything anew)."""
+    logging.basicConfig(level=logging.WARNING, format="cpec worker: %(message)s")
+    swf, _ = connect(db, poll_timeout=_POLL_TIMEOUT)
+    worker = ActivityWorker(
+        swf,
+        domain=domain,
+        task_lists=task_lists,
+        activities=load_activities(sources),
+        heartbeat_interval=heartbeat_interval,
+    )
+    # A multiprocessing Event is not a threading.Event, but run() only asks
+    # is_set() and wait(), which both have.
+    worker.run(stop)  # type: ignore[arg-type]
+
+
+class _WorkerPool:
+    def __init__(self, count: int, arguments: tuple[Any, ...]) -> None:
+        self._context = multiprocessing.get_context("spawn")
+        self.stop = self._context.Event()
+        self._arguments = (*arguments, self.stop)
+        self._processes: list[SpawnProcess] = [self._start() for _ in range(count)]
+
+    def _start(self) -> SpawnProcess:
+        process = self._context.Process(
+            target=_worker_main, args=self._arguments, daemon=True, name="cpec-worker"
+        )
+        process.start()
+        return process
+
+    def replace_dead(self, progress: TextIO | None) -> None:
+        for index, process in enumerate(self._processes):
+            if not process.is_alive() and not self.stop.is_set():
+                if progress is not None:
+                    print(
+                        f"cpec: a worker process exited (code {process.exitcode}); "
+                        "starting another",
+                        file=progress,
+                    )
+                self._processes[index] = self._start()
+
+    def shut_down(self) -> None:
+        self.stop.set()
+        deadline = time.monotonic() + _POLL_TIMEOUT + 5
+        for process in self._processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.terminate()
+                process.join(1)
+
+
+def _close_event(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    closing = {
+        "WorkflowExecutionCompleted",
+        "WorkflowExecutionFailed",
+        "WorkflowExecutionCanceled",
+        "WorkflowExecutionTerminated",
+        "WorkflowExecutionTimedOut",
+    }
+    return next((e for e in events if e["eventType"] in closing), None)
+
+
+def _history(swf: Any, domain: str, execution: dict[str, str]) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        request: dict[str, Any] = {"domain": domain, "execution": execution}
+        if token:
+            request["nextPageToken"] = token
+        page = swf.get_workflow_execution_history(**request)
+        events.extend(page["events"])
+        token = page.get("nextPageToken")
+        if not token:
+            return events
+
+
+def _outcome(execution: dict[str, str], event: dict[str, Any]) -> RunOutcome:
+    event_type = event["eventType"]
+    status = {
+        "WorkflowExecutionCompleted": "COMPLETED",
+        "WorkflowExecutionFailed": "FAILED",
+        "WorkflowExecutionCanceled": "CANCELED",
+        "WorkflowExecutionTerminated": "TERMINATED",
+        "WorkflowExecutionTimedOut": "TIMED_OUT",
+    }[event_type]
+    attributes = event.get(
+        event_type[0].lower() + event_type[1:] + "EventAttributes", {}
+    )
+    result = attributes.get("result")
+    return RunOutcome(
+        workflow_id=execution["workflowId"],
+        run_id=execution["runId"],
+        close_status=status,
+        result=json.loads(result) if result else None,
+        reason=attributes.get("reason") or attributes.get("cause") or status.lower(),
+        details=attributes.get("details"),
+    )
+
+
+def run_plan(
+    ir: dict[str, Any],
+    workflow_input: str,
+    *,
+    activity_sources: Sequence[str],
+    workers: int = 3,
+    db: str | None = None,
+    domain: str = "cpe-local",
+    workflow_id: str | None = None,
+    progress: TextIO | None = None,
+) -> RunOutcome:
+    """Run one execution of `ir` to its end; raises RunError if it cannot start."""
+    sources = [
+        str(Path(s).resolve()) if s.endswith(".py") else s for s in activity_sources
+    ]
+    _check_activity_code(ir, sources)
+    with tempfile.TemporaryDirectory(prefix="cpec-run-") as scratch:
+        path = db or str(Path(scratch) / "cpe.sqlite")
+        return _run(
+            ir, workflow_input, sources, workers, path, domain, workflow_id, progress
+        )
+
+
+def _run(
+    ir: dict[str, Any],
+    workflow_input: str,
+    sources: list[str],
+    workers: int,
+    db: str,
+    domain: str,
+    workflow_id: str | None,
+    progress: TextIO | None,
+) -> RunOutcome:
+    swf, _ = connect(db, poll_timeout=_POLL_TIMEOUT)
+    ensure_domain(swf, domain)
+    ensure_types(swf, domain, ir)
+    workflow = ir["workflow"]
+    workflow_id = workflow_id or f"{workflow['name']}-{uuid.uuid4().hex[:12]}"
+    started = swf.start_workflow_execution(
+        domain=domain,
+        workflowId=workflow_id,
+        workflowType={"name": workflow["name"], "version": workflow["version"]},
+        taskList={"name": workflow["task_list"]},
+        input=workflow_input,
+    )
+    execution = {"workflowId": workflow_id, "runId": started["runId"]}
+    if progress is not None:
+        print(
+            f"cpec: started {workflow['name']} {workflow['version']} as {workflow_id} "
+            f"(database {db})",
+            file=progress,
+            flush=True,
+        )
+
+    stop = threading.Event()
+    decider = threading.Thread(
+        target=_decide_until,
+        args=(db, domain, ir, stop),
+        name="cpec-decider",
+        daemon=True,
+    )
+    decider.start()
+    task_lists = sorted({a["task_list"] for a in ir["activities"].values()})
+    pool = _WorkerPool(
+        workers, (db, domain, task_lists, sources, _heartbeat_interval(ir))
+    )
+    began = time.monotonic()
+    try:
+        printer = ProgressPrinter(progress)
+        while True:
+            events = _history(swf, domain, execution)
+            printer.show(events)
+            closing = _close_event(events)
+            if closing is not None:
+                outcome = _outcome(execution, closing)
+                break
+            pool.replace_dead(progress)
+            time.sleep(_WATCH_INTERVAL)
+    finally:
+        stop.set()
+        pool.shut_down()
+        decider.join(_POLL_TIMEOUT + 5)
+    if progress is not None:
+        took = time.monotonic() - began
+        print(
+            f"cpec: workflow {outcome.close_status.lower()} in {took:.1f} s",
+            file=progress,
+            flush=True,
+        )
+    return outcome
+
+
+def _decide_until(
+    db: str, domain: str, ir: dict[str, Any], stop: threading.Event
+) -> None:
+    swf, _ = connect(db, poll_timeout=_POLL_TIMEOUT)
+    expected = (ir["workflow"]["name"], ir["workflow"]["version"])
+
+    def ir_for_type(name: str, version: str) -> dict[str, Any] | None:
+        return ir if (name, version) == expected else None
+
+    DecisionPoller(
+        swf,
+        domain=domain,
+        task_list=ir["workflow"]["task_list"],
+        ir_for_type=ir_for_type,
+    ).run(stop)

@@ -1,0 +1,361 @@
+"""The activity worker: polls SWF activity task lists and runs activity code.
+
+The worker is the loop around user functions: it takes a task, turns its JSON
+input into a Python value, calls the function the task's activity type names,
+heartbeats while the function runs, and reports the outcome. Whatever goes
+wrong with one task (bad input, unknown type, an exception, an oversized or
+unserialisable result, a task that timed out meanwhile) is reported or logged,
+and the loop goes on to the next task.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import socket
+import threading
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from cpe.runtime.activity import ActivityDefinition
+from cpe.runtime.swf_errors import (
+    DEFAULT_RETRY,
+    DETAILS_LIMIT,
+    REASON_LIMIT,
+    Backoff,
+    RetryPolicy,
+    call_with_retries,
+    describe_exception,
+    is_unknown_resource,
+    log_poll_failure,
+    log_respond_failure,
+    shorten,
+    shorten_middle,
+)
+
+logger = logging.getLogger(__name__)
+
+EventObserver = Callable[[str, dict[str, Any]], None]
+"""`on_event(kind, info)`: told of each task's progress, for a front end to show."""
+
+
+class ActivitySwfClient(Protocol):
+    """The part of boto3's SWF client (or the embedded backend) a worker uses."""
+
+    def poll_for_activity_task(self, **kwargs: Any) -> dict[str, Any]: ...
+    def record_activity_task_heartbeat(self, **kwargs: Any) -> dict[str, Any]: ...
+    def respond_activity_task_completed(self, **kwargs: Any) -> Any: ...
+    def respond_activity_task_failed(self, **kwargs: Any) -> Any: ...
+    def respond_activity_task_canceled(self, **kwargs: Any) -> Any: ...
+
+
+def default_identity() -> str:
+    """`host:pid`: enough for an operator to find the process behind a task."""
+    return shorten(f"{socket.gethostname()}:{os.getpid()}", REASON_LIMIT)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the worker reports for one task."""
+
+    kind: Literal["completed", "failed", "canceled"]
+    result: str | None = None
+    reason: str | None = None
+    details: str | None = None
+
+    @staticmethod
+    def failed(reason: str, details: str | None = None) -> Outcome:
+        return Outcome(
+            "failed",
+            reason=shorten(reason, REASON_LIMIT),
+            details=None if details is None else shorten_middle(details, DETAILS_LIMIT),
+        )
+
+
+@dataclass
+class _Heartbeat:
+    """Records a heartbeat every `interval` seconds while an activity runs.
+
+    A heartbeat keeps a task with a heartbeat timeout alive, and it is the only
+    way a worker learns that the decider asked to cancel the task.
+    """
+
+    swf: ActivitySwfClient
+    task_token: str
+    interval: float
+    activity_id: str
+    cancel_requested: threading.Event = field(default_factory=threading.Event)
+    _done: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __enter__(self) -> _Heartbeat:
+        # A daemon thread: a heartbeat call stuck in the network must not keep
+        # the process alive once everything else has stopped.
+        self._thread = threading.Thread(
+            target=self._beat, name=f"cpe-heartbeat-{self.activity_id}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        if self._thread is not None:
+            # Joined so that a cancel request seen by a beat in flight still
+            # decides how the task is reported.
+            self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._done.wait(self.interval):
+            if not self._beat_once():
+                return
+
+    def _beat_once(self) -> bool:
+        """One heartbeat; False once beating is pointless (the task is gone)."""
+        try:
+            answer = self.swf.record_activity_task_heartbeat(taskToken=self.task_token)
+        except Exception as error:
+            if is_unknown_resource(error):
+                logger.warning(
+                    "heartbeat of activity %s refused: SWF no longer knows the "
+                    "task (timed out or execution closed)",
+                    self.activity_id,
+                )
+                return False
+            logger.warning(
+                "heartbeat of activity %s failed: %s",
+                self.activity_id,
+                describe_exception(error),
+            )
+            return True
+        logger.debug("heartbeat of activity %s recorded", self.activity_id)
+        if answer.get("cancelRequested") and not self.cancel_requested.is_set():
+            logger.info("cancel requested for activity %s", self.activity_id)
+            self.cancel_requested.set()
+        return True
+
+
+class ActivityWorker:
+    """Runs the activities of `activities` for the tasks of `task_lists`."""
+
+    def __init__(
+        self,
+        swf: ActivitySwfClient,
+        *,
+        domain: str,
+        task_lists: Sequence[str],
+        activities: Mapping[tuple[str, str], ActivityDefinition],
+        identity: str | None = None,
+        heartbeat_interval: float = 10.0,
+        on_event: EventObserver | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
+    ) -> None:
+        if isinstance(task_lists, str) or not task_lists:
+            raise ValueError("task_lists must be a non-empty sequence of names")
+        if heartbeat_interval <= 0:
+            raise ValueError("heartbeat_interval must be a positive number of seconds")
+        self._swf = swf
+        self._domain = domain
+        self._task_lists = tuple(task_lists)
+        self._activities = dict(activities)
+        self._identity = identity or default_identity()
+        self._heartbeat_interval = heartbeat_interval
+        self._on_event = on_event
+        self._retry = retry
+
+    @property
+    def identity(self) -> str:
+        return self._identity
+
+    def run(self, stop: threading.Event) -> None:
+        """Poll the task lists in turn, one task at a time, until `stop` is set.
+
+        A long poll can hold the loop for up to a minute on real SWF, so `stop`
+        takes effect at the end of the poll under way.
+        """
+        backoff = Backoff(self._retry)
+        logger.info(
+            "worker %s polling %s in domain %s",
+            self._identity,
+            ", ".join(self._task_lists),
+            self._domain,
+        )
+        for task_list in itertools.cycle(self._task_lists):
+            if stop.is_set():
+                break
+            try:
+                self.poll_once(task_list)
+            except Exception as error:
+                delay = backoff.failed()
+                log_poll_failure(
+                    logger, error, f"task list {task_list}", delay, backoff
+                )
+                stop.wait(delay)
+            else:
+                backoff.reset()
+        logger.info("worker %s stopped", self._identity)
+
+    def poll_once(self, task_list: str) -> bool:
+        """One poll of `task_list`; True if a task came and was handled.
+
+        Errors of the poll itself propagate (`run` retries them); everything
+        that goes wrong with the task is reported or logged here.
+        """
+        task = self._swf.poll_for_activity_task(
+            domain=self._domain, taskList={"name": task_list}, identity=self._identity
+        )
+        if not task.get("taskToken"):
+            return False
+        self._handle(task, task_list)
+        return True
+
+    def _handle(self, task: dict[str, Any], task_list: str) -> None:
+        info = _task_info(task, task_list)
+        logger.debug(
+            "activity %s (%s version %s) of workflow %s started",
+            info["activity_id"],
+            info["activity_name"],
+            info["activity_version"],
+            info["workflow_id"],
+        )
+        self._emit("started", info)
+        outcome = self._execute(task, info)
+        if self._respond(task["taskToken"], outcome, info):
+            self._emit(outcome.kind, _outcome_info(info, outcome))
+
+    def _execute(self, task: dict[str, Any], info: dict[str, Any]) -> Outcome:
+        """Parse the input, find the code, run it: the outcome to report."""
+        value = _parse_input(task.get("input"))
+        if isinstance(value, Outcome):
+            return value
+        definition = self._activities.get(
+            (info["activity_name"], info["activity_version"])
+        )
+        if definition is None:
+            return Outcome.failed(
+                f"no code for activity {info['activity_name']} version "
+                f"{info['activity_version']} on worker {self._identity}"
+            )
+        heartbeat = _Heartbeat(
+            self._swf, task["taskToken"], self._heartbeat_interval, info["activity_id"]
+        )
+        with heartbeat:
+            outcome = _call(definition, value)
+        if heartbeat.cancel_requested.is_set():
+            # Python cannot safely interrupt a running function, so a cancel
+            # request only takes effect once the function has returned: its
+            # result (or failure) is dropped and the task reported canceled.
+            return Outcome(
+                "canceled",
+                details=f"cancel requested while running; the {outcome.kind} "
+                "outcome of the function was discarded",
+            )
+        return outcome
+
+    def _respond(self, token: str, outcome: Outcome, info: dict[str, Any]) -> bool:
+        """Report `outcome`; True if SWF accepted it."""
+        try:
+            call_with_retries(
+                lambda: self._send(token, outcome),
+                what=f"reporting activity {info['activity_id']} {outcome.kind}",
+                policy=self._retry,
+            )
+        except Exception as error:
+            log_respond_failure(
+                logger, error, f"activity {info['activity_id']}", outcome.kind
+            )
+            if is_unknown_resource(error):
+                self._emit("lost", {**info, "reason": describe_exception(error)})
+            return False
+        logger.debug("activity %s reported %s", info["activity_id"], outcome.kind)
+        return True
+
+    def _send(self, token: str, outcome: Outcome) -> None:
+        if outcome.kind == "completed":
+            self._swf.respond_activity_task_completed(
+                taskToken=token, result=outcome.result
+            )
+        elif outcome.kind == "failed":
+            self._swf.respond_activity_task_failed(
+                taskToken=token,
+                reason=outcome.reason or "",
+                details=outcome.details or "",
+            )
+        else:
+            self._swf.respond_activity_task_canceled(
+                taskToken=token, details=outcome.details or ""
+            )
+
+    def _emit(self, kind: str, info: dict[str, Any]) -> None:
+        if self._on_event is None:
+            return
+        try:
+            self._on_event(kind, info)
+        except Exception:
+            # An observer is a display aid: its bugs must not lose a task.
+            logger.warning(
+                "on_event observer raised on %s; ignored", kind, exc_info=True
+            )
+
+
+def _task_info(task: dict[str, Any], task_list: str) -> dict[str, Any]:
+    activity_type = task.get("activityType") or {}
+    execution = task.get("workflowExecution") or {}
+    return {
+        "activity_id": task.get("activityId", ""),
+        "activity_name": activity_type.get("name", ""),
+        "activity_version": activity_type.get("version", ""),
+        "workflow_id": execution.get("workflowId", ""),
+        "run_id": execution.get("runId", ""),
+        "task_list": task_list,
+    }
+
+
+def _outcome_info(info: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
+    extra = {
+        "result": outcome.result,
+        "reason": outcome.reason,
+        "details": outcome.details,
+    }
+    return {**info, **{key: value for key, value in extra.items() if value is not None}}
+
+
+def _parse_input(text: str | None) -> Any:
+    """The task input as a Python value, or a failed Outcome if it is not JSON."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        return Outcome.failed(
+            f"task input is not valid JSON: {error}",
+            details=shorten(text, DETAILS_LIMIT),
+        )
+
+
+def _call(definition: ActivityDefinition, value: Any) -> Outcome:
+    """Run the activity function and serialise what it returns."""
+    try:
+        result = definition.function(value)
+    except Exception as error:
+        return Outcome.failed(describe_exception(error), details=traceback.format_exc())
+    try:
+        # allow_nan=False: NaN and Infinity are not JSON, and the decider
+        # parses results as strict JSON.
+        text = json.dumps(result, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        return Outcome.failed(
+            f"result of {definition.name} version {definition.version} is not "
+            f"JSON-serialisable: {describe_exception(error)}",
+            details=shorten(repr(result), DETAILS_LIMIT),
+        )
+    if len(text) > DETAILS_LIMIT:
+        return Outcome.failed(
+            f"result of {definition.name} version {definition.version} is "
+            f"{len(text)} characters of JSON, over SWF's limit of {DETAILS_LIMIT}",
+            details=shorten(text, DETAILS_LIMIT),
+        )
+    return Outcome("completed", result=text)
