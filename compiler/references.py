@@ -7,6 +7,7 @@ requires. Walking the AST rather than matching text means `{{ a.b }}`,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from jinja2 import TemplateSyntaxError, nodes
@@ -90,12 +91,23 @@ def find_references(template: nodes.Template) -> list[Reference]:
     return found
 
 
+_JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+
+
 def _position_of_name(source: Scalar, reference: Reference) -> Position:
-    """Where a referenced name is written; Jinja gives lines but no columns."""
+    """Where a referenced name is written; Jinja gives lines but no columns.
+
+    The name is looked for inside the line's Jinja blocks only, so that a JSON
+    key spelled like the step (`"probe": {{ probe }}`) is not taken for it.
+    """
     lines = source.text.splitlines()
     text = lines[reference.line - 1] if 0 < reference.line <= len(lines) else ""
-    column = text.find(reference.name) + 1
-    return source.position_in_content(reference.line, max(column, 1))
+    word = re.compile(rf"(?<![\w.]){re.escape(reference.name)}(?!\w)")
+    for block in _JINJA_BLOCK.finditer(text):
+        found = word.search(text, block.start(), block.end())
+        if found:
+            return source.position_in_content(reference.line, found.start() + 1)
+    return source.position_in_content(reference.line, 1)
 
 
 def resolve_step_input(plan: Plan, step: Step, sink: DiagnosticSink) -> list[Reference]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Any, TextIO
 
 from cpe.runtime.history import EVENT_HANDLING
@@ -15,12 +16,12 @@ class ProgressPrinter:
     whichever process did the work.
     """
 
-    def __init__(self, stream: TextIO | None) -> None:
+    def __init__(self, stream: TextIO | None, step_names: Iterable[str] = ()) -> None:
         self._stream = stream
         self._seen = 0
         self._steps_by_scheduled_id: dict[int, str] = {}
-        self._scheduled_at: dict[str, datetime.datetime] = {}
-        self._width = 12
+        self._started_at: dict[str, datetime.datetime] = {}
+        self._width = max((len(name) for name in step_names), default=12)
 
     def show(self, events: list[dict[str, Any]]) -> None:
         for event in events:
@@ -42,14 +43,14 @@ class ProgressPrinter:
             step = attributes["activityId"]
             self._steps_by_scheduled_id[event["eventId"]] = step
             self._width = max(self._width, len(step))
-            if isinstance(when, datetime.datetime):
-                self._scheduled_at[step] = when
             activity = attributes["activityType"]
             return self._step(
                 step, f"scheduled ({activity['name']} {activity['version']})"
             )
         step = self._steps_by_scheduled_id.get(attributes.get("scheduledEventId", -1))
         if event_type == "ActivityTaskStarted" and step:
+            if isinstance(when, datetime.datetime):
+                self._started_at[step] = when
             return self._step(step, f"started on {attributes.get('identity', '?')}")
         if event_type == "ActivityTaskCompleted" and step:
             return self._step(step, "succeeded" + self._took(step, when))
@@ -69,7 +70,7 @@ class ProgressPrinter:
         return f"  {step:<{self._width}}  {what}"
 
     def _took(self, step: str, when: Any) -> str:
-        start = self._scheduled_at.get(step)
+        start = self._started_at.get(step)
         if start is None or not isinstance(when, datetime.datetime):
             return ""
         return f" in {(when - start).total_seconds():.2f} s"

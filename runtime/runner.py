@@ -32,9 +32,10 @@ from cpe.runtime.worker import ActivityWorker
 
 logger = logging.getLogger(__name__)
 
-# Polls are short in a run so that stopping is quick; the database is local,
-# so a short poll costs next to nothing.
-_POLL_TIMEOUT = 1.0
+# Polls are short in a run: a worker visits every task list of the plan in
+# turn, so a long poll on an idle list would delay a task waiting on another;
+# on the local database a short poll costs next to nothing.
+_POLL_TIMEOUT = 0.25
 _WATCH_INTERVAL = 0.2
 
 
@@ -259,7 +260,7 @@ def _run(
     )
     began = time.monotonic()
     try:
-        printer = ProgressPrinter(progress)
+        printer = ProgressPrinter(progress, ir["order"])
         while True:
             events = _history(swf, domain, execution)
             printer.show(events)

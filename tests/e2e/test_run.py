@@ -1,0 +1,159 @@
+"""`cpec run` end to end: compile, embedded backend, decider, worker processes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import pytest
+
+ROOT = Path(__file__).parents[2]
+EXAMPLE = ROOT / "plans" / "transcode"
+COMPAT = ROOT.parent / "shared" / "compat"
+FIXTURES = ROOT / "tests" / "fixtures"
+BASIC = FIXTURES / "activities" / "basic.py"
+
+
+def cpec(
+    *arguments: str | Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    program = shutil.which("cpec")
+    command = [program] if program else [sys.executable, "-m", "cpe.compiler.cli"]
+    return subprocess.run(
+        [*command, *map(str, arguments)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=180,
+        env=env,
+    )
+
+
+@pytest.fixture
+def storage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "storage"
+    shutil.copytree(
+        EXAMPLE / "storage", root, ignore=shutil.ignore_patterns("output", ".*")
+    )
+    monkeypatch.setenv("CPE_STORAGE_ROOT", str(root))
+    return root
+
+
+def test_the_example_job_transcodes_the_shipped_video(
+    storage: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "run.sqlite"
+    result = cpec(
+        "run", EXAMPLE / "plan.yml", "--input", f"@{EXAMPLE / 'job.json'}", "--db", db
+    )
+    assert result.returncode == 0, result.stderr
+    outputs = json.loads(result.stdout)
+    assert list(outputs) == [
+        "ValidateAssetStep",
+        "TranscodeAssetStep",
+        "MakeThumbnailStep",
+        "WriteManifestStep",
+    ]
+    assert outputs["ValidateAssetStep"]["duration"] == pytest.approx(3.0, abs=0.1)
+    video = storage / "cloudtranscode-dev" / "output" / "video1-360p.mp4"
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        assert (stream.codec_context.width, stream.codec_context.height) == (480, 270)
+    assert "WriteManifestStep   succeeded" in result.stderr
+    assert "workflow completed" in result.stderr
+    assert db.is_file()  # --db keeps the database for inspection
+
+
+def test_the_compat_plan_runs_unchanged_with_the_example_activities(
+    storage: Path, tmp_path: Path
+) -> None:
+    # The original client SDK sent the job data with the client's configuration.
+    job = json.loads((COMPAT / "input_video1.json").read_text())
+    job["client"] = json.loads((COMPAT / "clientConfigSample.json").read_text())
+    job_file = tmp_path / "job.json"
+    job_file.write_text(json.dumps(job))
+    result = cpec(
+        "run",
+        COMPAT / "ct_plan.yml",
+        "--input",
+        f"@{job_file}",
+        "--activities",
+        EXAMPLE / "activities.py",
+        "--workers",
+        "2",
+    )
+    assert result.returncode == 0, result.stderr
+    outputs = json.loads(result.stdout)
+    assert outputs["ValidateAssetStep"]["metadata"]["format"]["duration"] > 0
+    assert (storage / "cloudtranscode-dev" / "output" / "video1.mp4").is_file()
+
+
+def test_a_handled_failure_runs_the_recovery_step() -> None:
+    plan = FIXTURES / "plans" / "engine.yml"
+    result = cpec("run", plan, "--input", '{"mode": "fail"}', "--activities", BASIC)
+    assert result.returncode == 0, result.stderr
+    outputs = json.loads(result.stdout)
+    assert outputs["recover"] == {"mode": "fail"}  # Echo's outputs_spec keeps mode only
+    assert "explode  failed: ValueError: boom: asked to" in result.stderr.replace(
+        "   ", " "
+    )
+
+
+def test_a_failure_handler_is_skipped_when_nothing_failed() -> None:
+    plan = FIXTURES / "plans" / "engine.yml"
+    result = cpec("run", plan, "--input", '{"mode": "ok"}', "--activities", BASIC)
+    assert result.returncode == 0, result.stderr
+    assert list(json.loads(result.stdout)) == ["start", "explode"]
+
+
+def test_an_unhandled_failure_exits_1_with_the_reason(tmp_path: Path) -> None:
+    plan = tmp_path / "fail.yml"
+    plan.write_text(
+        "name: F\nversion: '1'\nactivities: [{name: Boom, version: '1'}]\n"
+        'steps:\n  - {name: only, activity: Boom, input: \'{"why": "always"}\'}\n'
+    )
+    result = cpec("run", plan, "--activities", BASIC)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert (
+        "the workflow failed: step only failed: ValueError: boom: always"
+        in result.stderr
+    )
+    assert "Traceback" in result.stderr  # the activity's traceback, as details
+
+
+def test_invalid_workflow_input_fails_the_workflow() -> None:
+    plan = FIXTURES / "plans" / "engine.yml"
+    result = cpec("run", plan, "--input", '{"mode": "sideways"}', "--activities", BASIC)
+    assert result.returncode == 1
+    assert "the workflow input does not match the plan's input_spec" in result.stderr
+
+
+def test_a_dying_worker_is_replaced_and_its_task_times_out() -> None:
+    result = cpec("run", FIXTURES / "plans" / "crash.yml", "--activities", BASIC)
+    assert result.returncode == 1
+    assert "a worker process exited (code 17)" in result.stderr
+    assert "step die failed: timed out (HEARTBEAT)" in result.stderr
+
+
+def test_missing_activity_code_is_reported_before_starting() -> None:
+    result = cpec("run", EXAMPLE / "plan.yml", "--activities", BASIC)
+    assert result.returncode == 1
+    assert "no code for activity" in result.stderr
+    assert "ValidateAsset v2" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_broken_plan_is_not_run(tmp_path: Path) -> None:
+    plan = tmp_path / "broken.yml"
+    plan.write_text(
+        "name: B\nversion: '1'\nactivities: []\nsteps: [{name: s, activity: X}]\n"
+    )
+    result = cpec("run", plan, "--activities", BASIC)
+    assert result.returncode == 1
+    assert f"{plan}:5:" in result.stderr or f"{plan}:4:" in result.stderr
+    assert "Traceback" not in result.stderr
