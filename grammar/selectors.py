@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token, Tree, UnexpectedInput
+from lark import Lark, Token, Tree, UnexpectedEOF, UnexpectedInput
 
 SelectorStep = dict[str, str]
 
@@ -40,6 +40,9 @@ def parse_selector(text: str) -> list[SelectorStep]:
         tree = _parser().parse(text)
     except UnexpectedInput as error:
         column = max(getattr(error, "column", 1), 1)
+        token = getattr(error, "token", None)
+        if isinstance(error, UnexpectedEOF) or getattr(token, "type", None) == "$END":
+            column = len(text) + 1  # the selector stops where it should go on
         raise SelectorSyntaxError(
             column, "a selector is $ followed by .key parts, as in $.format.duration"
         ) from None

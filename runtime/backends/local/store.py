@@ -1,0 +1,98 @@
+"""The SQLite file shared by every process and thread using the embedded backend."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from cpe.runtime.backends.local.schema import SCHEMA
+
+Clock = Callable[[], float]
+
+# Long enough that a busy machine with many pollers never surfaces "database is
+# locked" to a caller; every transaction we run is short.
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass
+class Tx:
+    """One write transaction: the connection, the time it runs at, the operation."""
+
+    db: sqlite3.Connection
+    now: float
+    operation: str
+
+
+class Store:
+    """Connections to one database file: one per thread, opened lazily."""
+
+    def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
+        self.path = str(Path(path))
+        self.clock: Clock = clock or time.time
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._all: list[sqlite3.Connection] = []
+        with self.transaction("Init") as tx:
+            for statement in SCHEMA:
+                tx.db.execute(statement)
+
+    def _connection(self) -> sqlite3.Connection:
+        # A connection must not cross a fork, and sqlite3 objects are bound to
+        # their thread; keying on the pid covers both.
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        pid: int | None = getattr(self._local, "pid", None)
+        if conn is not None and pid == os.getpid():
+            return conn
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        # FULL makes every acknowledged commit survive power loss too, not only
+        # the death of the process.
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        self._local.conn = conn
+        self._local.pid = os.getpid()
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self, operation: str) -> Iterator[Tx]:
+        """A BEGIN IMMEDIATE transaction: read-modify-write without races.
+
+        IMMEDIATE takes the write lock up front, so two pollers can never both
+        read a task as free and both claim it.
+        """
+        db = self._connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            # Read the clock only once the lock is held, so time never runs
+            # backwards between consecutive transactions.
+            yield Tx(db=db, now=self.clock(), operation=operation)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        else:
+            db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close every connection this object opened (in this process)."""
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.ProgrammingError:
+                # Opened by another thread: sqlite3 refuses to close it here;
+                # it is closed when that thread's objects are collected.
+                pass
+        self._local = threading.local()
