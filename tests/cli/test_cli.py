@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[2]
-COMPAT = ROOT.parent / "shared" / "compat"
+COMPAT = ROOT / "tests" / "compat"
 FIXTURES = ROOT / "tests" / "fixtures"
 
 

@@ -12,7 +12,7 @@ from cpe.compiler import CompileError, check_text, compile_file, compile_text
 from cpe.compiler.ir import dumps
 from cpe.runtime.ir import IRError, check_ir
 
-COMPAT = Path(__file__).parents[3] / "shared" / "compat"
+COMPAT = Path(__file__).parents[1] / "compat"
 EXAMPLE = Path(__file__).parents[2] / "plans" / "transcode" / "plan.yml"
 
 GOOD = """\

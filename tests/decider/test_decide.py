@@ -13,7 +13,7 @@ from cpe.runtime.decider import decide
 from tests.history_builder import HistoryBuilder
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-COMPAT = Path(__file__).parents[3] / "shared" / "compat"
+COMPAT = Path(__file__).parents[1] / "compat"
 
 
 @pytest.fixture(scope="module")

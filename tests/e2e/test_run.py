@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "plans" / "transcode"
-COMPAT = ROOT.parent / "shared" / "compat"
+COMPAT = ROOT / "tests" / "compat"
 FIXTURES = ROOT / "tests" / "fixtures"
 BASIC = FIXTURES / "activities" / "basic.py"
 

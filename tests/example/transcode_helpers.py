@@ -7,7 +7,7 @@ from pathlib import Path
 import av
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "plans" / "transcode"
-COMPAT = Path(__file__).resolve().parents[3] / "shared" / "compat"
+COMPAT = Path(__file__).resolve().parents[1] / "compat"
 BUCKET = "cloudtranscode-dev"
 
 
