@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cpec_process import cpec
+
 ROOT = Path(__file__).parents[2]
 COMPAT = ROOT / "tests" / "compat"
 FIXTURES = ROOT / "tests" / "fixtures"
-
-
-def cpec(*arguments: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    program = shutil.which("cpec")
-    command = [program] if program else [sys.executable, "-m", "cpe.compiler.cli"]
-    return subprocess.run(
-        [*command, *map(str, arguments)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
 
 
 def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:

@@ -3,44 +3,18 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import av
 import pytest
+
+from tests.cpec_process import cpec
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "plans" / "transcode"
 COMPAT = ROOT / "tests" / "compat"
 FIXTURES = ROOT / "tests" / "fixtures"
 BASIC = FIXTURES / "activities" / "basic.py"
-
-
-def cpec(
-    *arguments: str | Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    program = shutil.which("cpec")
-    command = [program] if program else [sys.executable, "-m", "cpe.compiler.cli"]
-    return subprocess.run(
-        [*command, *map(str, arguments)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=180,
-        env=env,
-    )
-
-
-@pytest.fixture
-def storage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "storage"
-    shutil.copytree(
-        EXAMPLE / "storage", root, ignore=shutil.ignore_patterns("output", ".*")
-    )
-    monkeypatch.setenv("CPE_STORAGE_ROOT", str(root))
-    return root
 
 
 def test_the_example_job_transcodes_the_shipped_video(

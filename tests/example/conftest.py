@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -19,17 +18,6 @@ from tests.example.transcode_helpers import BUCKET, EXAMPLE
 def activities() -> ModuleType:
     """activities.py, imported by path the way a worker imports it."""
     return load_module(str(EXAMPLE / "activities.py"))
-
-
-@pytest.fixture
-def storage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of the shipped storage, set as CPE_STORAGE_ROOT."""
-    root = tmp_path / "storage"
-    shutil.copytree(
-        EXAMPLE / "storage", root, ignore=shutil.ignore_patterns("output", ".*")
-    )
-    monkeypatch.setenv("CPE_STORAGE_ROOT", str(root))
-    return root
 
 
 @pytest.fixture(scope="session")
