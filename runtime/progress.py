@@ -17,7 +17,7 @@ class ProgressPrinter:
     """
 
     def __init__(self, stream: TextIO | None, step_names: Iterable[str] = ()) -> None:
-        self._stream = stream
+        self.stream = stream
         self._seen = 0
         self._steps_by_scheduled_id: dict[int, str] = {}
         self._started_at: dict[str, datetime.datetime] = {}
@@ -29,8 +29,8 @@ class ProgressPrinter:
                 continue
             self._seen = event["eventId"]
             line = self._line(event)
-            if line and self._stream is not None:
-                print(line, file=self._stream, flush=True)
+            if line and self.stream is not None:
+                print(line, file=self.stream, flush=True)
 
     def _line(self, event: dict[str, Any]) -> str | None:
         event_type = event["eventType"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import signal
 import tempfile
 import threading
 import time
@@ -95,6 +96,9 @@ def _worker_main(
     stop: ProcessEvent,
 ) -> None:
     """The body of one worker process (spawned, so it imports everything anew)."""
+    # Ctrl-C reaches the whole process group; the parent decides when and how
+    # the workers stop, so they must not die of it half-way through a task.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING, format="cpec worker: %(message)s")
     swf, _ = connect(db, poll_timeout=_POLL_TIMEOUT)
     worker = ActivityWorker(
@@ -124,6 +128,7 @@ class _WorkerPool:
         return process
 
     def replace_dead(self, progress: TextIO | None) -> None:
+        """Start a new worker for each one that died while the run goes on."""
         for index, process in enumerate(self._processes):
             if not process.is_alive() and not self.stop.is_set():
                 if progress is not None:
@@ -260,16 +265,15 @@ def _run(
     )
     began = time.monotonic()
     try:
-        printer = ProgressPrinter(progress, ir["order"])
-        while True:
-            events = _history(swf, domain, execution)
-            printer.show(events)
-            closing = _close_event(events)
-            if closing is not None:
-                outcome = _outcome(execution, closing)
-                break
-            pool.replace_dead(progress)
-            time.sleep(_WATCH_INTERVAL)
+        outcome = _watch(
+            swf, domain, execution, pool, ProgressPrinter(progress, ir["order"])
+        )
+    except KeyboardInterrupt:
+        # Leave no open execution behind in a database that outlives the run.
+        swf.terminate_workflow_execution(
+            domain=domain, **execution, reason="cpec run was interrupted"
+        )
+        raise
     finally:
         stop.set()
         pool.shut_down()
@@ -282,6 +286,24 @@ def _run(
             flush=True,
         )
     return outcome
+
+
+def _watch(
+    swf: Any,
+    domain: str,
+    execution: dict[str, str],
+    pool: _WorkerPool,
+    printer: ProgressPrinter,
+) -> RunOutcome:
+    """Show the execution's progress until it closes; keep the workers alive."""
+    while True:
+        events = _history(swf, domain, execution)
+        printer.show(events)
+        closing = _close_event(events)
+        if closing is not None:
+            return _outcome(execution, closing)
+        pool.replace_dead(printer.stream)
+        time.sleep(_WATCH_INTERVAL)
 
 
 def _decide_until(
