@@ -6,6 +6,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,6 +39,10 @@ class Store:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._all: list[sqlite3.Connection] = []
+        # Close what this object opened when it is dropped without close(),
+        # so no connection is left to the garbage collector (which newer
+        # Pythons report as a ResourceWarning).
+        self._finalizer = weakref.finalize(self, _close_all, self._all)
         with self.transaction("Init") as tx:
             for statement in SCHEMA:
                 tx.db.execute(statement)
@@ -49,8 +54,13 @@ class Store:
         pid: int | None = getattr(self._local, "pid", None)
         if conn is not None and pid == os.getpid():
             return conn
+        # Each connection is used by its own thread only (thread-local);
+        # check_same_thread=False just lets close() end them all from one place.
         conn = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None
+            self.path,
+            timeout=BUSY_TIMEOUT_SECONDS,
+            isolation_level=None,
+            check_same_thread=False,
         )
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
@@ -87,12 +97,11 @@ class Store:
     def close(self) -> None:
         """Close every connection this object opened (in this process)."""
         with self._lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            try:
-                conn.close()
-            except sqlite3.ProgrammingError:
-                # Opened by another thread: sqlite3 refuses to close it here;
-                # it is closed when that thread's objects are collected.
-                pass
+            _close_all(self._all)
         self._local = threading.local()
+
+
+def _close_all(connections: list[sqlite3.Connection]) -> None:
+    for conn in connections:
+        conn.close()
+    connections.clear()
