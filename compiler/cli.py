@@ -39,7 +39,22 @@ def _print_diagnostics(diagnostics: Sequence[Diagnostic], output_format: str) ->
         sys.stderr.write(render_json(diagnostics))
         return
     for diagnostic in diagnostics:
-        print(diagnostic.render(), file=sys.stderr)
+        if output_format == "github":
+            # Workflow commands are read from standard output.
+            print(diagnostic.render_github())
+        else:
+            print(diagnostic.render(), file=sys.stderr)
+
+
+def _check_file(
+    path: str, strict: bool
+) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
+    """Compile one plan; with `strict`, warnings count as errors."""
+    file = _existing_file(path, "plan")
+    ir, diagnostics = check_text(read_plan(file), path)
+    if strict and any(d.severity is Severity.WARNING for d in diagnostics):
+        return None, [d.as_error() for d in diagnostics]
+    return ir, diagnostics
 
 
 def _existing_file(path: str, what: str) -> Path:
@@ -69,8 +84,7 @@ def load_plan_or_ir(path: str, output_format: str = "text") -> dict[str, Any]:
 
 
 def command_compile(arguments: argparse.Namespace) -> int:
-    file = _existing_file(arguments.plan, "plan")
-    ir, diagnostics = check_text(read_plan(file), arguments.plan)
+    ir, diagnostics = _check_file(arguments.plan, arguments.strict)
     _print_diagnostics(diagnostics, arguments.format)
     if ir is None:
         return EXIT_FAILED
@@ -86,8 +100,7 @@ def command_check(arguments: argparse.Namespace) -> int:
     everything: list[Diagnostic] = []
     failed = False
     for path in arguments.plans:
-        file = _existing_file(path, "plan")
-        ir, diagnostics = check_text(read_plan(file), path)
+        ir, diagnostics = _check_file(path, arguments.strict)
         everything.extend(diagnostics)
         failed = failed or ir is None
     _print_diagnostics(everything, arguments.format)
@@ -210,7 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    formats = ("text", "json")
+    formats = ("text", "json", "github")
+    format_help = (
+        "how to print diagnostics: text (default), json, or github "
+        "(annotations for CI, on stdout)"
+    )
+    strict_help = "treat warnings as errors"
     compile_parser = commands.add_parser(
         "compile",
         help="compile a plan to IR",
@@ -222,11 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", metavar="IR", help="write the IR here (default: stdout)"
     )
     compile_parser.add_argument(
-        "--format",
-        choices=formats,
-        default="text",
-        help="how to print diagnostics (default: text)",
+        "--format", choices=formats, default="text", help=format_help
     )
+    compile_parser.add_argument("--strict", action="store_true", help=strict_help)
     compile_parser.set_defaults(handler=command_compile)
 
     check_parser = commands.add_parser(
@@ -238,11 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
         "plans", metavar="PLAN", nargs="+", help="plan files (YAML)"
     )
     check_parser.add_argument(
-        "--format",
-        choices=formats,
-        default="text",
-        help="how to print diagnostics (default: text)",
+        "--format", choices=formats, default="text", help=format_help
     )
+    check_parser.add_argument("--strict", action="store_true", help=strict_help)
     check_parser.set_defaults(handler=command_check)
 
     decide_parser = commands.add_parser(

@@ -23,7 +23,7 @@ def check_text(text: str, path: str) -> tuple[dict[str, Any] | None, list[Diagno
 
 
 def _compile(text: str, path: str) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
-    sink = DiagnosticSink(path)
+    sink = DiagnosticSink(path, lines=text.splitlines())
     root = load_source(text, sink)
     if root is None:
         return None, sink.diagnostics
