@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cpe.compiler.bindings import resolve_step_input
 from cpe.compiler.checker import Checker
 from cpe.compiler.diagnostics import CompileError, Diagnostic, DiagnosticSink, Position
 from cpe.compiler.graph import build_graph, topological_order
 from cpe.compiler.ir import emit
-from cpe.compiler.references import Reference, resolve_step_input
+from cpe.compiler.references import Reference
 from cpe.compiler.source import load_source
 
 

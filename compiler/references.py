@@ -1,4 +1,4 @@
-"""Binding resolution: what each input template refers to, found in the Jinja AST.
+"""What an input template refers to, found in its Jinja AST.
 
 A template may use `__input__` (the workflow input) and the steps its step
 requires. Walking the AST rather than matching text means `{{ a.b }}`,
@@ -8,15 +8,13 @@ requires. Walking the AST rather than matching text means `{{ a.b }}`,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from jinja2 import TemplateSyntaxError, nodes
+from jinja2 import nodes
 
-from cpe.compiler.checker import did_you_mean
-from cpe.compiler.diagnostics import DiagnosticSink, Position
-from cpe.compiler.plan import Plan, Status, Step
-from cpe.compiler.source import Scalar
-from cpe.runtime.templates import INPUT_NAME, parse
+from cpe.runtime.templates import INPUT_NAME
+
+Path = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -24,7 +22,7 @@ class Reference:
     """A name a template uses and the literal path it walks into it."""
 
     name: str
-    path: tuple[str | int, ...]
+    path: Path
     line: int
     """The line inside the template (from 1)."""
 
@@ -32,6 +30,31 @@ class Reference:
         if self.name == INPUT_NAME:
             return {"kind": "input", "path": list(self.path)}
         return {"kind": "step", "step": self.name, "path": list(self.path)}
+
+
+@dataclass(frozen=True)
+class DashedName:
+    """`{{ step.home-address }}`: meant as one key, read by Jinja as a subtraction."""
+
+    written: str
+    """How it is written, e.g. ``step.home-address``."""
+    reference: Reference
+    """What the author meant: the name with the dashed key in its path."""
+
+    @property
+    def bracket_form(self) -> str:
+        head, *rest = (self.reference.name, *self.reference.path)
+        return str(head) + "".join(
+            f"[{part}]" if isinstance(part, int) else f'["{part}"]' for part in rest
+        )
+
+
+@dataclass
+class TemplateUses:
+    references: list[Reference] = field(default_factory=list)
+    dashed: list[DashedName] = field(default_factory=list)
+    filters: list[tuple[str, int]] = field(default_factory=list)
+    """Each filter and test the template applies, with its line."""
 
 
 def _chain(node: nodes.Node) -> tuple[nodes.Name, list[str | int]] | None:
@@ -52,6 +75,15 @@ def _chain(node: nodes.Node) -> tuple[nodes.Name, list[str | int]] | None:
             return None
 
 
+def _dotted(node: nodes.Node) -> tuple[nodes.Name, list[str]] | None:
+    """For `a.b.c` written with dots only, the name and ["b", "c"]."""
+    chain = _chain(node)
+    if chain is None or not all(isinstance(part, str) for part in chain[1]):
+        return None
+    name, path = chain
+    return name, [str(part) for part in path]
+
+
 def _local_names(template: nodes.Template) -> set[str]:
     names: set[str] = set()
     for target in template.find_all(nodes.Name):
@@ -60,18 +92,46 @@ def _local_names(template: nodes.Template) -> set[str]:
     return names
 
 
-def find_references(template: nodes.Template) -> list[Reference]:
+def _as_dashed(node: nodes.Sub, lines: list[str]) -> DashedName | None:
+    """A subtraction of two dotted names written with no space round the dash."""
+    left, right = _dotted(node.left), _dotted(node.right)
+    if left is None or right is None:
+        return None
+    left_text = ".".join([left[0].name, *left[1]])
+    right_text = ".".join([right[0].name, *right[1]])
+    written = f"{left_text}-{right_text}"
+    line = lines[node.lineno - 1] if 0 < node.lineno <= len(lines) else ""
+    if not re.search(rf"(?<![\w.]){re.escape(written)}(?![\w-])", line):
+        return None  # `a - b` with spaces is arithmetic, not a dashed key
+    if not left[1]:
+        return None  # `a-b` alone: a dashed name, not a key; reported as unknown names
+    *head, last = left[1]
+    path = (*head, f"{last}-{right[0].name}", *right[1])
+    return DashedName(written, Reference(left[0].name, path, node.lineno))
+
+
+def find_uses(template: nodes.Template, text: str) -> TemplateUses:
+    """The references, dashed keys and filters of a parsed template."""
     local = _local_names(template)
-    found: list[Reference] = []
+    lines = text.splitlines()
+    uses = TemplateUses()
 
     def visit(node: nodes.Node) -> None:
+        if isinstance(node, nodes.Filter | nodes.Test):
+            uses.filters.append((node.name, node.lineno))
+        if isinstance(node, nodes.Sub):
+            dashed = _as_dashed(node, lines)
+            if dashed is not None and dashed.reference.name not in local:
+                uses.dashed.append(dashed)
+                uses.references.append(dashed.reference)
+                return
         chain = (
             _chain(node) if isinstance(node, nodes.Getattr | nodes.Getitem) else None
         )
         if chain is not None:
             name, path = chain
             if name.name not in local:
-                found.append(Reference(name.name, tuple(path), name.lineno))
+                uses.references.append(Reference(name.name, tuple(path), name.lineno))
             # Dynamic subscripts inside the chain may refer to names too.
             for item in node.find_all(nodes.Getitem):
                 if not isinstance(item.arg, nodes.Const):
@@ -82,100 +142,10 @@ def find_references(template: nodes.Template) -> list[Reference]:
             and node.ctx == "load"
             and node.name not in local
         ):
-            found.append(Reference(node.name, (), node.lineno))
+            uses.references.append(Reference(node.name, (), node.lineno))
             return
         for child in node.iter_child_nodes():
             visit(child)
 
     visit(template)
-    return found
-
-
-_JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
-
-
-def _position_of_name(source: Scalar, reference: Reference) -> Position:
-    """Where a referenced name is written; Jinja gives lines but no columns.
-
-    The name is looked for inside the line's Jinja blocks only, so that a JSON
-    key spelled like the step (`"probe": {{ probe }}`) is not taken for it.
-    """
-    lines = source.text.splitlines()
-    text = lines[reference.line - 1] if 0 < reference.line <= len(lines) else ""
-    word = re.compile(rf"(?<![\w.]){re.escape(reference.name)}(?!\w)")
-    for block in _JINJA_BLOCK.finditer(text):
-        found = word.search(text, block.start(), block.end())
-        if found:
-            return source.position_in_content(reference.line, found.start() + 1)
-    return source.position_in_content(reference.line, 1)
-
-
-def resolve_step_input(plan: Plan, step: Step, sink: DiagnosticSink) -> list[Reference]:
-    """Parse a step's input template and check each name it uses."""
-    assert step.input is not None
-    source = step.input
-    try:
-        template = parse(source.text)
-    except TemplateSyntaxError as error:
-        sink.error(
-            source.position_in_content(error.lineno, 1),
-            "E130",
-            f"step {step.name}'s input template does not parse: {error.message}",
-        )
-        return []
-    references = find_references(template)
-    required = {r.step: r for r in step.requires}
-    for reference in references:
-        where = _position_of_name(source, reference)
-        if reference.name == INPUT_NAME:
-            continue
-        if reference.name not in plan.steps:
-            sink.error(
-                where,
-                "E132",
-                f"step {step.name}'s input uses '{reference.name}', which is neither "
-                f"{INPUT_NAME} nor a step",
-                did_you_mean(reference.name, [*plan.steps, INPUT_NAME]),
-            )
-            continue
-        requirement = required.get(reference.name)
-        if requirement is None:
-            sink.error(
-                where,
-                "E131",
-                f"step {step.name}'s input uses step {reference.name}, "
-                "which it does not require",
-                f"add {reference.name} to the requires of {step.name}, "
-                "so that its output exists when this step is scheduled",
-            )
-            continue
-        if requirement.status in (Status.FAILED, Status.SKIPPED):
-            sink.error(
-                where,
-                "E134",
-                f"step {step.name}'s input uses the output of {reference.name}, "
-                f"but it runs only when {reference.name} is {requirement.status.value}, "
-                "and then there is no output",
-            )
-            continue
-        _check_output_key(plan, step, reference, where, sink)
-    return references
-
-
-def _check_output_key(
-    plan: Plan, step: Step, reference: Reference, where: Position, sink: DiagnosticSink
-) -> None:
-    target = plan.steps[reference.name]
-    activity = plan.activities.get(target.activity)
-    if activity is None or activity.outputs_spec is None or not reference.path:
-        return
-    key = reference.path[0]
-    if key not in activity.outputs_spec:
-        declared = ", ".join(sorted(activity.outputs_spec)) or "none"
-        sink.error(
-            where,
-            "E133",
-            f"step {step.name}'s input uses {reference.name}.{key}, but activity "
-            f"{activity.name} declares no output '{key}' (its outputs: {declared})",
-            did_you_mean(str(key), activity.outputs_spec),
-        )
+    return uses

@@ -8,7 +8,7 @@ what compiles is exactly what runs.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from jinja2 import StrictUndefined, Undefined, nodes
@@ -31,7 +31,7 @@ _SAFE_FILTERS = (
 )
 
 
-def _as_json(value: Any) -> str:
+def as_json(value: Any) -> str:
     # The original format writes every substituted value as JSON, so
     # `"name": {{ x }}` becomes `"name": "text"` and objects stay objects.
     if isinstance(value, Undefined):
@@ -64,10 +64,13 @@ class _DataOnlyEnvironment(SandboxedEnvironment):
         return self.undefined(obj=obj, name=str(argument))
 
 
-def make_environment() -> SandboxedEnvironment:
+def make_environment(
+    finalize: Callable[[Any], str] = as_json,
+) -> SandboxedEnvironment:
+    """The template environment; `finalize` writes each substituted value."""
     environment = _DataOnlyEnvironment(
         undefined=StrictUndefined,
-        finalize=_as_json,
+        finalize=finalize,
         autoescape=False,
         keep_trailing_newline=True,
     )
@@ -87,6 +90,10 @@ def parse(template: str) -> nodes.Template:
     return ENVIRONMENT.parse(template)
 
 
-def render(template: str, context: Mapping[str, Any]) -> str:
+def render(
+    template: str,
+    context: Mapping[str, Any],
+    environment: SandboxedEnvironment = ENVIRONMENT,
+) -> str:
     """Render a template; raises jinja2 errors (UndefinedError, ...) on failure."""
-    return ENVIRONMENT.from_string(template).render(dict(context))
+    return environment.from_string(template).render(dict(context))

@@ -1,0 +1,182 @@
+"""Binding resolution: every name a step's input template uses, checked.
+
+`Step.key` must name a step the current step requires and an output its
+activity declares; `__input__.path` must be a path the plan's input_spec
+allows; filters must be the safe ones. Each problem is reported where it is
+written.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from jinja2 import TemplateSyntaxError
+
+from cpe.compiler.checker import did_you_mean
+from cpe.compiler.diagnostics import DiagnosticSink, Position
+from cpe.compiler.plan import Plan, Status, Step
+from cpe.compiler.references import Reference, TemplateUses, find_uses
+from cpe.compiler.render_check import check_renders_to_json
+from cpe.compiler.source import Scalar
+from cpe.runtime.templates import ENVIRONMENT, INPUT_NAME, parse
+
+_JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+
+
+def _column_in_blocks(source: Scalar, line: int, word: str) -> Position:
+    """Where `word` is written on a template line, looking inside Jinja blocks
+    only (Jinja gives lines but no columns), so that a JSON key spelled like a
+    step (`"probe": {{ probe }}`) is not taken for it."""
+    lines = source.text.splitlines()
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    pattern = re.compile(rf"(?<![\w.]){re.escape(word)}(?![\w])")
+    for block in _JINJA_BLOCK.finditer(text):
+        found = pattern.search(text, block.start(), block.end())
+        if found:
+            return source.position_in_content(line, found.start() + 1)
+    return source.position_in_content(line, 1)
+
+
+def resolve_step_input(plan: Plan, step: Step, sink: DiagnosticSink) -> list[Reference]:
+    """Parse a step's input template and check each name it uses."""
+    assert step.input is not None
+    source = step.input
+    try:
+        template = parse(source.text)
+    except TemplateSyntaxError as error:
+        sink.error(
+            source.position_in_content(error.lineno, 1),
+            "E130",
+            f"step {step.name}'s input template does not parse: {error.message}",
+        )
+        return []
+    uses = find_uses(template, source.text)
+    _check_filters(step, source, uses, sink)
+    _report_dashed(step, source, uses, sink)
+    clean = True
+    for reference in uses.references:
+        clean = _check_reference(plan, step, source, reference, sink) and clean
+    if clean and not uses.dashed:
+        check_renders_to_json(plan, step, sink)
+    return uses.references
+
+
+def _check_filters(
+    step: Step, source: Scalar, uses: TemplateUses, sink: DiagnosticSink
+) -> None:
+    for name, line in uses.filters:
+        if name in ENVIRONMENT.filters:
+            continue
+        allowed = ", ".join(sorted(ENVIRONMENT.filters))
+        sink.error(
+            _column_in_blocks(source, line, name),
+            "E137",
+            f"step {step.name}'s input uses the filter or test '{name}', which "
+            "templates do not allow",
+            did_you_mean(name, ENVIRONMENT.filters) or f"allowed filters: {allowed}",
+        )
+
+
+def _report_dashed(
+    step: Step, source: Scalar, uses: TemplateUses, sink: DiagnosticSink
+) -> None:
+    for dashed in uses.dashed:
+        sink.error(
+            _column_in_blocks(source, dashed.reference.line, dashed.reference.name),
+            "E135",
+            f"step {step.name}'s input writes {{{{ {dashed.written} }}}}, which Jinja "
+            "reads as a subtraction, not as a key with a dash",
+            f"write {{{{ {dashed.bracket_form} }}}}",
+        )
+
+
+def _check_reference(
+    plan: Plan, step: Step, source: Scalar, reference: Reference, sink: DiagnosticSink
+) -> bool:
+    """Report what is wrong with one reference; True if nothing is."""
+    where = _column_in_blocks(source, reference.line, reference.name)
+    if reference.name == INPUT_NAME:
+        return _check_input_path(plan, step, reference, where, sink)
+    if reference.name not in plan.steps:
+        sink.error(
+            where,
+            "E132",
+            f"step {step.name}'s input uses '{reference.name}', which is neither "
+            f"{INPUT_NAME} nor a step",
+            did_you_mean(reference.name, [*plan.steps, INPUT_NAME]),
+        )
+        return False
+    requirement = next((r for r in step.requires if r.step == reference.name), None)
+    if requirement is None:
+        sink.error(
+            where,
+            "E131",
+            f"step {step.name}'s input uses step {reference.name}, which it does not require",
+            f"add {reference.name} to the requires of {step.name}, "
+            "so that its output exists when this step is scheduled",
+        )
+        return False
+    if requirement.status in (Status.FAILED, Status.SKIPPED):
+        sink.error(
+            where,
+            "E134",
+            f"step {step.name}'s input uses the output of {reference.name}, but it "
+            f"runs only when {reference.name} is {requirement.status.value}, and then "
+            "there is no output",
+        )
+        return False
+    return _check_output_key(plan, step, reference, where, sink)
+
+
+def _check_output_key(
+    plan: Plan, step: Step, reference: Reference, where: Position, sink: DiagnosticSink
+) -> bool:
+    activity = plan.activities.get(plan.steps[reference.name].activity)
+    if activity is None or activity.outputs_spec is None or not reference.path:
+        return True
+    key = reference.path[0]
+    if key in activity.outputs_spec:
+        return True
+    declared = ", ".join(sorted(activity.outputs_spec)) or "none"
+    sink.error(
+        where,
+        "E133",
+        f"step {step.name}'s input uses {reference.name}.{key}, but activity "
+        f"{activity.name} declares no output '{key}' (its outputs: {declared})",
+        did_you_mean(str(key), activity.outputs_spec),
+    )
+    return False
+
+
+def _check_input_path(
+    plan: Plan, step: Step, reference: Reference, where: Position, sink: DiagnosticSink
+) -> bool:
+    """Follow `__input__.a.b` through the input_spec as far as it describes it."""
+    schema: Any = plan.input_spec
+    walked = INPUT_NAME
+    for part in reference.path:
+        if not isinstance(schema, dict):
+            return True
+        if isinstance(part, int):
+            schema = schema.get("items") if schema.get("type") == "array" else None
+            walked += f"[{part}]"
+            continue
+        properties = schema.get("properties")
+        if not isinstance(properties, dict) or part in properties:
+            schema = properties.get(part) if isinstance(properties, dict) else None
+            walked += f".{part}"
+            continue
+        closed = schema.get("additionalProperties") is False
+        message = (
+            f"step {step.name}'s input uses {walked}.{part}, which the plan's "
+            f"input_spec does not describe"
+            + (" (it allows no other keys)" if closed else "")
+        )
+        hint = did_you_mean(part, properties)
+        if closed:
+            sink.error(where, "E136", message, hint)
+            return False
+        sink.warning(where, "W136", message, hint or "describe it in the input_spec")
+        return True
+    return True

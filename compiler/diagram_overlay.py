@@ -1,0 +1,110 @@
+"""Where an execution stands, read from its history, for drawing on the diagram.
+
+The runtime's fold gives each step's state; this adds what a picture needs and
+the fold does not keep: how many times each step was scheduled, which steps the
+decider skipped (it derives skips and records no event for them) and how the
+workflow closed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from cpe.runtime.history import (
+    EVENT_HANDLING,
+    ExecutionState,
+    HistoryError,
+    StepState,
+    StepStatus,
+    fold,
+)
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """The state of each step (by name) and of the workflow after a history."""
+
+    status: dict[str, StepStatus]
+    attempts: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+    closed_by: str | None = None  # the event type that closed the workflow
+
+
+def overlay_from_history(ir: dict[str, Any], events: list[dict[str, Any]]) -> Overlay:
+    """The overlay of `events` on `ir`; raises HistoryError for a bad history."""
+    ordered = _in_order(events)
+    state = fold(ir, ordered)
+    _mark_skipped(ir, state)
+    return Overlay(
+        status={name: state.steps[name].status for name in ir["order"]},
+        attempts=attempts(ordered),
+        reasons={
+            name: step.reason
+            for name, step in state.steps.items()
+            if step.reason is not None
+        },
+        closed_by=closing_event(ordered),
+    )
+
+
+def attempts(events: list[dict[str, Any]]) -> dict[str, int]:
+    """How many times each activity id was scheduled.
+
+    Plans of language 1 schedule a step once; counting events rather than
+    assuming one keeps this right once retries schedule a step again.
+    """
+    counts: Counter[str] = Counter()
+    for event in events:
+        if event.get("eventType") == "ActivityTaskScheduled":
+            attributes = event.get("activityTaskScheduledEventAttributes") or {}
+            counts[str(attributes.get("activityId"))] += 1
+    return dict(counts)
+
+
+def closing_event(events: list[dict[str, Any]]) -> str | None:
+    """The type of the event that closed the workflow, if one did."""
+    for event in reversed(events):
+        if EVENT_HANDLING.get(event.get("eventType", "")) == "closed":
+            return str(event["eventType"])
+    return None
+
+
+def _in_order(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Recorded histories may come newest first (reverseOrder); fold wants them
+    # in the order they happened, as the decider sorts them.
+    try:
+        return sorted(events, key=lambda event: int(event["eventId"]))
+    except (KeyError, TypeError, ValueError):
+        raise HistoryError("every event needs a numeric eventId") from None
+
+
+def _mark_skipped(ir: dict[str, Any], state: ExecutionState) -> None:
+    """Mark the steps the decider skips: requirements all closed, one not as wanted.
+
+    This is the decider's rule (plan language 1, README "Plans"); one pass in
+    topological order is enough since a skip only affects later steps.
+    """
+    for name in ir["order"]:
+        step = state.steps[name]
+        if step.status is not StepStatus.PENDING:
+            continue
+        required = [
+            (state.steps[r["step"]], r["status"]) for r in ir["steps"][name]["requires"]
+        ]
+        if not all(other.status.is_closed for other, _ in required):
+            continue
+        unmet = [(o, wanted) for o, wanted in required if not _satisfies(o, wanted)]
+        if unmet:
+            other, wanted = unmet[0]
+            step.status = StepStatus.SKIPPED
+            step.reason = f"{other.name} is {other.status.value}, not {wanted}"
+
+
+def _satisfies(step: StepState, wanted: str) -> bool:
+    if wanted == "completed":
+        return step.status.is_closed
+    if wanted == "failed":
+        return step.status.is_failure
+    return step.status.value == wanted
