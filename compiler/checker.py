@@ -273,6 +273,7 @@ class Checker:
                 mapping.get("input_spec"), f"{name}'s input_spec"
             ),
             outputs_spec=self.outputs_spec(mapping.get("outputs_spec"), name),
+            key_positions={key.text: value.position for key, value in mapping},
         )
 
     def outputs_spec(

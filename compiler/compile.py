@@ -10,6 +10,7 @@ from cpe.compiler.checker import Checker
 from cpe.compiler.diagnostics import CompileError, Diagnostic, DiagnosticSink, Position
 from cpe.compiler.graph import build_graph, topological_order
 from cpe.compiler.ir import emit
+from cpe.compiler.plan_checks import check_plan
 from cpe.compiler.references import Reference
 from cpe.compiler.source import load_source
 
@@ -38,7 +39,11 @@ def _compile(text: str, path: str) -> tuple[dict[str, Any] | None, list[Diagnost
             references[step.name] = resolve_step_input(plan, step, sink)
     if sink.has_errors:
         return None, sink.diagnostics
-    return emit(plan, references, topological_order(plan, graph)), sink.diagnostics
+    order = topological_order(plan, graph)
+    check_plan(plan, references, order, sink)
+    if sink.has_errors:
+        return None, sink.diagnostics
+    return emit(plan, references, order), sink.diagnostics
 
 
 def compile_text(text: str, path: str = "<plan>") -> dict[str, Any]:

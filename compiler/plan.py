@@ -55,6 +55,8 @@ class Activity:
     timeouts: dict[str, str]
     input_spec: Any = None
     outputs_spec: dict[str, Selector] | None = None
+    key_positions: dict[str, Position] = field(default_factory=dict)
+    """Where the value of each key was written, for diagnostics about it."""
 
 
 @dataclass
