@@ -205,6 +205,17 @@ def _default_activities(plan: str) -> str:
     return str(beside)
 
 
+# -- schema -------------------------------------------------------------------
+
+
+def command_schema(arguments: argparse.Namespace) -> int:
+    from importlib import resources
+
+    text = resources.files("cpe.compiler").joinpath("plan.schema.json").read_text()
+    sys.stdout.write(text)
+    return EXIT_OK
+
+
 # -- the parser ---------------------------------------------------------------
 
 
@@ -276,6 +287,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="the recorded history (JSON or YAML)",
     )
     decide_parser.set_defaults(handler=command_decide)
+
+    schema_parser = commands.add_parser(
+        "schema",
+        help="print the JSON Schema of the plan format (for editors)",
+        description="Print the JSON Schema of plans, for YAML language servers: "
+        "point yaml.schemas (or a '# yaml-language-server: $schema=' comment) at "
+        "the saved file. cpec check goes further than any schema can.",
+    )
+    schema_parser.set_defaults(handler=command_schema)
 
     run_parser = commands.add_parser(
         "run",
