@@ -22,7 +22,7 @@ def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["compile"], ["check"], ["decide"], ["run"]],
+    [[], ["compile"], ["check"], ["decide"], ["run"], ["schema"]],
     ids=lambda c: " ".join(c) or "cpec",
 )
 def test_every_command_explains_itself(command: list[str]) -> None:
