@@ -340,6 +340,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--workflow-id", metavar="ID", help="the workflow id (default: generated)"
     )
     run_parser.set_defaults(handler=command_run)
+
+    from cpe.compiler.cli_graph import register as register_graph
+
+    register_graph(commands)
     return parser
 
 

@@ -17,7 +17,7 @@ from cpe.compiler.diagram_dot import to_dot as _dot_text
 from cpe.compiler.diagram_mermaid import to_mermaid as _mermaid_text
 from cpe.compiler.diagram_model import build
 from cpe.compiler.diagram_overlay import Overlay, overlay_from_history
-from cpe.compiler.diagram_render import PNG_DPI, RenderError, dot_available
+from cpe.compiler.diagram_render import RenderError, dot_available, png_dpi
 from cpe.compiler.diagram_render import render as _render_picture
 
 Format = Literal["dot", "mermaid", "svg", "png"]
@@ -63,8 +63,9 @@ def render(
         return to_mermaid(ir, overlay, rankdir).encode("utf-8")
     if fmt not in FORMATS:
         raise ValueError(f"unknown diagram format {fmt!r}; one of {', '.join(FORMATS)}")
-    dpi = PNG_DPI if fmt == "png" else None
-    return _render_picture(to_digraph(build(ir, overlay), _rankdir(rankdir), dpi), fmt)
+    diagram = build(ir, overlay)
+    dpi = png_dpi(len(diagram.nodes)) if fmt == "png" else None
+    return _render_picture(to_digraph(diagram, _rankdir(rankdir), dpi), fmt)
 
 
 def _rankdir(rankdir: str) -> str:

@@ -64,7 +64,8 @@ def to_digraph(
 
 
 def to_dot(diagram: Diagram, rankdir: str = "LR") -> str:
-    return to_digraph(diagram, rankdir).source
+    source: str = to_digraph(diagram, rankdir).source
+    return source
 
 
 def html_text(text: str) -> str:

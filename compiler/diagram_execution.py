@@ -27,7 +27,9 @@ def latest_history(swf: Any, domain: str, workflow_id: str) -> list[dict[str, An
         return _history(swf, domain, run)
     except ClientError as error:
         message = error.response.get("Error", {}).get("Message") or str(error)
-        raise ExecutionNotFound(f"domain {domain}: {message}") from None
+        raise ExecutionNotFound(
+            f"cannot read workflow {workflow_id!r} in domain {domain}: {message}"
+        ) from None
 
 
 def _latest_run(swf: Any, domain: str, workflow_id: str) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """The diagram model as Mermaid flowchart text, for pages that render Mermaid.
 
 Every label is a quoted string in which the characters Mermaid or HTML would
-read (quotes, angle brackets, ampersands, '#') are written as Mermaid's
+read (quotes, angle brackets, ampersands, '#', '%') are written as Mermaid's
 numeric entity codes (`#34;`), so a step may be named anything.
 """
 
@@ -12,7 +12,7 @@ import json
 from cpe.compiler.diagram_model import Diagram, Edge, Node
 from cpe.compiler.diagram_style import LOOKS, TERMINAL_FILL, Look
 
-_SPECIAL = set('"#&<>`')
+_SPECIAL = set('"#%&<>`')
 # Mermaid's default limit (maxEdges); a bigger graph needs its site's config.
 MERMAID_MAX_EDGES = 500
 TERMINAL_CLASS = "cpe_terminal"

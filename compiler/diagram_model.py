@@ -55,7 +55,7 @@ def build(ir: dict[str, Any], overlay: Overlay | None = None) -> Diagram:
     workflow = ir["workflow"]
     return Diagram(
         title=f"{workflow['name']} {workflow['version']}",
-        nodes=(Node(START_ID, "start", "start"), *steps, _end_node(overlay)),
+        nodes=(_start_node(), *steps, _end_node(overlay)),
         edges=tuple(_edges(ir, ids)),
         overlay=overlay is not None,
     )
@@ -76,35 +76,33 @@ def step_annotations(ir: dict[str, Any], name: str) -> list[str]:
 def _step_node(
     ir: dict[str, Any], name: str, node_id: str, overlay: Overlay | None
 ) -> Node:
-    step = ir["steps"][name]
-    task_list = ir["activities"][step["activity"]]["task_list"]
+    lines = tuple(step_annotations(ir, name))
+    task_list = ir["activities"][ir["steps"][name]["activity"]]["task_list"]
     tooltip = f"step {name}: task list {task_list}"
     if overlay is None:
-        return Node(
-            node_id, "step", name, tuple(step_annotations(ir, name)), tooltip=tooltip
-        )
-    status = overlay.status.get(name, StepStatus.PENDING)
-    look = look_of(status)
-    count = overlay.attempts.get(name, 0)
+        return Node(node_id, "step", name, lines, tooltip=tooltip)
+    look = look_of(overlay.status.get(name, StepStatus.PENDING))
+    status = status_line(look, LOOKS[look].word, overlay.attempts.get(name, 0))
     reason = overlay.reasons.get(name)
-    return Node(
-        node_id,
-        "step",
-        name,
-        tuple(step_annotations(ir, name)),
-        look=look,
-        status=status_line(look, LOOKS[look].word, count),
-        tooltip=f"{tooltip}; {reason}" if reason else tooltip,
-    )
+    if reason:  # why it failed or was skipped, for the SVG's hover text
+        tooltip += f"; {reason}"
+    return Node(node_id, "step", name, lines, look, status, tooltip)
+
+
+def _start_node() -> Node:
+    return Node(START_ID, "start", "start", tooltip="the workflow starts")
 
 
 def _end_node(overlay: Overlay | None) -> Node:
+    tip = "the workflow closes"
     if overlay is None:
-        return Node(END_ID, "end", "end")
+        return Node(END_ID, "end", "end", tooltip=tip)
     if overlay.closed_by is None:
-        return Node(END_ID, "end", "end", look="pending", status="○ open")
+        status = f"{LOOKS['pending'].marker} open"
+        return Node(END_ID, "end", "end", look="pending", status=status, tooltip=tip)
     look, word = WORKFLOW_CLOSES[overlay.closed_by]
-    return Node(END_ID, "end", "end", look=look, status=status_line(look, word, 0))
+    status = status_line(look, word, 0)
+    return Node(END_ID, "end", "end", look=look, status=status, tooltip=tip)
 
 
 def look_of(status: StepStatus) -> str:
@@ -133,4 +131,6 @@ def _edges(ir: dict[str, Any], ids: dict[str, str]) -> list[Edge]:
             edges.append(Edge(ids[requirement["step"]], ids[name], label))
             required.add(requirement["step"])
     edges.extend(Edge(ids[n], END_ID) for n in ir["order"] if n not in required)
+    if not ir["order"]:
+        edges.append(Edge(START_ID, END_ID))
     return edges

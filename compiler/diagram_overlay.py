@@ -14,11 +14,10 @@ from typing import Any
 
 from cpe.runtime.history import (
     EVENT_HANDLING,
-    ExecutionState,
-    HistoryError,
-    StepState,
     StepStatus,
     fold,
+    in_order,
+    resolve_requirements,
 )
 
 
@@ -34,9 +33,9 @@ class Overlay:
 
 def overlay_from_history(ir: dict[str, Any], events: list[dict[str, Any]]) -> Overlay:
     """The overlay of `events` on `ir`; raises HistoryError for a bad history."""
-    ordered = _in_order(events)
+    ordered = in_order(events)
     state = fold(ir, ordered)
-    _mark_skipped(ir, state)
+    resolve_requirements(ir, state)
     return Overlay(
         status={name: state.steps[name].status for name in ir["order"]},
         attempts=attempts(ordered),
@@ -69,42 +68,3 @@ def closing_event(events: list[dict[str, Any]]) -> str | None:
         if EVENT_HANDLING.get(event.get("eventType", "")) == "closed":
             return str(event["eventType"])
     return None
-
-
-def _in_order(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    # Recorded histories may come newest first (reverseOrder); fold wants them
-    # in the order they happened, as the decider sorts them.
-    try:
-        return sorted(events, key=lambda event: int(event["eventId"]))
-    except (KeyError, TypeError, ValueError):
-        raise HistoryError("every event needs a numeric eventId") from None
-
-
-def _mark_skipped(ir: dict[str, Any], state: ExecutionState) -> None:
-    """Mark the steps the decider skips: requirements all closed, one not as wanted.
-
-    This is the decider's rule (plan language 1, README "Plans"); one pass in
-    topological order is enough since a skip only affects later steps.
-    """
-    for name in ir["order"]:
-        step = state.steps[name]
-        if step.status is not StepStatus.PENDING:
-            continue
-        required = [
-            (state.steps[r["step"]], r["status"]) for r in ir["steps"][name]["requires"]
-        ]
-        if not all(other.status.is_closed for other, _ in required):
-            continue
-        unmet = [(o, wanted) for o, wanted in required if not _satisfies(o, wanted)]
-        if unmet:
-            other, wanted = unmet[0]
-            step.status = StepStatus.SKIPPED
-            step.reason = f"{other.name} is {other.status.value}, not {wanted}"
-
-
-def _satisfies(step: StepState, wanted: str) -> bool:
-    if wanted == "completed":
-        return step.status.is_closed
-    if wanted == "failed":
-        return step.status.is_failure
-    return step.status.value == wanted

@@ -16,7 +16,15 @@ INSTALL_HINT = (
     "macOS: brew install graphviz), or ask for -f dot or -f mermaid"
 )
 PICTURE_FORMATS = ("svg", "png")
-PNG_DPI = 144  # sharp on high-density screens, still a modest file
+# Sharp on high-density screens for plans of a page or so; a big plan's PNG
+# is already thousands of pixels wide at the base resolution.
+PNG_DPI = 144
+LARGE_PNG_DPI = 72
+LARGE_NODE_COUNT = 60
+
+
+def png_dpi(node_count: int) -> int:
+    return PNG_DPI if node_count <= LARGE_NODE_COUNT else LARGE_PNG_DPI
 
 
 class RenderError(Exception):
