@@ -141,12 +141,16 @@ def _template_position(
     """Map a position in the rendered text back to the template.
 
     Values render on one line each, so lines match as long as no block tag
-    spans lines; the column is exact on lines without placeholders.
+    spans lines; the column is exact on lines without placeholders. An error
+    past the end (an unclosed brace) points at the last line.
     """
-    lines = template.splitlines()
-    line = min(max(error.lineno, 1), max(len(lines), 1))
-    text = lines[line - 1] if lines else ""
-    rendered_line = error.doc.splitlines()[error.lineno - 1] if error.doc else ""
+    lines = template.splitlines() or [""]
+    rendered = error.doc.splitlines() or [""]
+    line = min(max(error.lineno, 1), len(lines))
+    text = lines[line - 1]
+    rendered_line = (
+        rendered[error.lineno - 1] if error.lineno <= len(rendered) else None
+    )
     if "{{" not in text and "{%" not in text and rendered_line == text:
         column = error.colno
     else:

@@ -30,6 +30,8 @@ from cpe.runtime.history import (
     StepState,
     StepStatus,
     fold,
+    in_order,
+    resolve_requirements,
 )
 from cpe.runtime.swf_errors import PAYLOAD_LIMIT
 from cpe.runtime.templates import INPUT_NAME, render
@@ -69,7 +71,7 @@ def decide(ir: dict[str, Any], events: list[dict[str, Any]]) -> list[Decision]:
 
 
 def _decide(ir: dict[str, Any], events: list[dict[str, Any]]) -> list[Decision]:
-    state = fold(ir, _in_order(events))
+    state = fold(ir, in_order(events))
     if state.closed:
         return []
     if not state.started:
@@ -78,7 +80,7 @@ def _decide(ir: dict[str, Any], events: list[dict[str, Any]]) -> list[Decision]:
     if state.cancel_requested:
         return _cancel(state)
 
-    ready = _resolve_requirements(ir, state)
+    ready = resolve_requirements(ir, state)
     unhandled = _unhandled_failures(ir, state)
     if unhandled:
         first = unhandled[0]
@@ -97,15 +99,6 @@ def _decide(ir: dict[str, Any], events: list[dict[str, Any]]) -> list[Decision]:
     if all(step.status.is_closed for step in state.steps.values()):
         return [complete_workflow(_result(ir, state))]
     return []
-
-
-def _in_order(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    if not isinstance(events, list):
-        raise HistoryError("the events must be a list")
-    try:
-        return sorted(events, key=lambda event: int(event["eventId"]))
-    except (KeyError, TypeError, ValueError):
-        raise HistoryError("every event needs a numeric eventId") from None
 
 
 def _workflow_input(ir: dict[str, Any], state: ExecutionState) -> Any:
@@ -141,41 +134,6 @@ def _cancel(state: ExecutionState) -> list[Decision]:
     return [
         cancel_activity(step.name) for step in open_steps if not step.cancel_requested
     ]
-
-
-def _satisfies(step: StepState, wanted: str) -> bool:
-    if wanted == "completed":
-        return step.status.is_closed
-    if wanted == "failed":
-        return step.status.is_failure
-    return step.status.value == wanted
-
-
-def _resolve_requirements(ir: dict[str, Any], state: ExecutionState) -> list[str]:
-    """Mark steps whose requirements closed the wrong way as skipped; return the
-    steps ready to schedule. One pass in topological order suffices, since a
-    skip can only affect steps later in the order."""
-    ready: list[str] = []
-    for name in ir["order"]:
-        step = state.steps[name]
-        if step.status is not StepStatus.PENDING:
-            continue
-        requirements = ir["steps"][name]["requires"]
-        required = [(state.steps[r["step"]], r["status"]) for r in requirements]
-        if not all(other.status.is_closed for other, _ in required):
-            continue
-        unmet = [
-            (other, wanted)
-            for other, wanted in required
-            if not _satisfies(other, wanted)
-        ]
-        if unmet:
-            other, wanted = unmet[0]
-            step.status = StepStatus.SKIPPED
-            step.reason = f"{other.name} is {other.status.value}, not {wanted}"
-        else:
-            ready.append(name)
-    return ready
 
 
 def _unhandled_failures(ir: dict[str, Any], state: ExecutionState) -> list[StepState]:

@@ -8,6 +8,7 @@ it, so an event we do not know is a sign of a bad history, not an oversight.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -279,3 +280,59 @@ class _OutputError(Exception):
 def fold(ir: dict[str, Any], events: list[dict[str, Any]]) -> ExecutionState:
     """The state of every step of `ir` after `events`; raises HistoryError."""
     return _Folder(ir).fold(events)
+
+
+def in_order(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events in the order they happened (histories may come newest first)."""
+    if not isinstance(events, list):
+        raise HistoryError("the events must be a list")
+    try:
+        ordered = sorted(events, key=lambda event: int(event["eventId"]))
+    except (KeyError, TypeError, ValueError):
+        raise HistoryError("every event needs a numeric eventId") from None
+    for before, after in itertools.pairwise(ordered):
+        if int(before["eventId"]) == int(after["eventId"]):
+            raise HistoryError(f"two events have the id {after['eventId']}")
+    return ordered
+
+
+def satisfies(step: StepState, wanted: str) -> bool:
+    """Whether a closed step ended as a requirement with status `wanted` asks."""
+    if wanted == "completed":
+        return step.status.is_closed
+    if wanted == "failed":
+        return step.status.is_failure
+    return step.status.value == wanted
+
+
+def resolve_requirements(ir: dict[str, Any], state: ExecutionState) -> list[str]:
+    """Mark the steps whose requirements closed the wrong way as skipped, and
+    return the steps ready to schedule.
+
+    Skips are not SWF events: they follow from the other steps' states, so
+    everyone who reads a history (the decider, diagrams) derives them here.
+    One pass in topological order suffices, since a skip can only affect
+    steps later in the order.
+    """
+    ready: list[str] = []
+    for name in ir["order"]:
+        step = state.steps[name]
+        if step.status is not StepStatus.PENDING:
+            continue
+        required = [
+            (state.steps[r["step"]], r["status"]) for r in ir["steps"][name]["requires"]
+        ]
+        if not all(other.status.is_closed for other, _ in required):
+            continue
+        unmet = [
+            (other, wanted)
+            for other, wanted in required
+            if not satisfies(other, wanted)
+        ]
+        if unmet:
+            other, wanted = unmet[0]
+            step.status = StepStatus.SKIPPED
+            step.reason = f"{other.name} is {other.status.value}, not {wanted}"
+        else:
+            ready.append(name)
+    return ready

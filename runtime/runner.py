@@ -9,27 +9,30 @@ cannot take the decider with it; a worker that dies is replaced.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
-import multiprocessing
 import signal
+import sqlite3
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from multiprocessing.context import SpawnProcess
-from multiprocessing.synchronize import Event as ProcessEvent
 from pathlib import Path
 from typing import Any, TextIO
+
+from botocore.exceptions import ClientError, ParamValidationError
 
 from cpe.runtime.activity import ActivityLoadError, load_activities
 from cpe.runtime.backends.local import connect
 from cpe.runtime.decision_poller import DecisionPoller
 from cpe.runtime.progress import ProgressPrinter
 from cpe.runtime.registration import ensure_domain, ensure_types
-from cpe.runtime.worker import ActivityWorker
+from cpe.runtime.swf_errors import error_code
+from cpe.runtime.worker_pool import WorkerPool
 
 logger = logging.getLogger(__name__)
 
@@ -85,68 +88,6 @@ def _heartbeat_interval(ir: dict[str, Any]) -> float:
         if a["heartbeat_timeout"] != "NONE"
     ]
     return max(0.5, min([10.0, *(t / 3 for t in timeouts)]))
-
-
-def _worker_main(
-    db: str,
-    domain: str,
-    task_lists: list[str],
-    sources: list[str],
-    heartbeat_interval: float,
-    stop: ProcessEvent,
-) -> None:
-    """The body of one worker process (spawned, so it imports everything anew)."""
-    # Ctrl-C reaches the whole process group; the parent decides when and how
-    # the workers stop, so they must not die of it half-way through a task.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=logging.WARNING, format="cpec worker: %(message)s")
-    swf, _ = connect(db, poll_timeout=_POLL_TIMEOUT)
-    worker = ActivityWorker(
-        swf,
-        domain=domain,
-        task_lists=task_lists,
-        activities=load_activities(sources),
-        heartbeat_interval=heartbeat_interval,
-    )
-    # A multiprocessing Event is not a threading.Event, but run() only asks
-    # is_set() and wait(), which both have.
-    worker.run(stop)  # type: ignore[arg-type]
-
-
-class _WorkerPool:
-    def __init__(self, count: int, arguments: tuple[Any, ...]) -> None:
-        self._context = multiprocessing.get_context("spawn")
-        self.stop = self._context.Event()
-        self._arguments = (*arguments, self.stop)
-        self._processes: list[SpawnProcess] = [self._start() for _ in range(count)]
-
-    def _start(self) -> SpawnProcess:
-        process = self._context.Process(
-            target=_worker_main, args=self._arguments, daemon=True, name="cpec-worker"
-        )
-        process.start()
-        return process
-
-    def replace_dead(self, progress: TextIO | None) -> None:
-        """Start a new worker for each one that died while the run goes on."""
-        for index, process in enumerate(self._processes):
-            if not process.is_alive() and not self.stop.is_set():
-                if progress is not None:
-                    print(
-                        f"cpec: a worker process exited (code {process.exitcode}); "
-                        "starting another",
-                        file=progress,
-                    )
-                self._processes[index] = self._start()
-
-    def shut_down(self) -> None:
-        self.stop.set()
-        deadline = time.monotonic() + _POLL_TIMEOUT + 5
-        for process in self._processes:
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
-                process.terminate()
-                process.join(1)
 
 
 def _close_event(events: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -213,11 +154,58 @@ def run_plan(
         str(Path(s).resolve()) if s.endswith(".py") else s for s in activity_sources
     ]
     _check_activity_code(ir, sources)
-    with tempfile.TemporaryDirectory(prefix="cpec-run-") as scratch:
+    with (
+        _terminate_as_interrupt(),
+        tempfile.TemporaryDirectory(prefix="cpec-run-") as scratch,
+    ):
         path = db or str(Path(scratch) / "cpe.sqlite")
-        return _run(
-            ir, workflow_input, sources, workers, path, domain, workflow_id, progress
-        )
+        with _exclusive(path):
+            return _run(
+                ir,
+                workflow_input,
+                sources,
+                workers,
+                path,
+                domain,
+                workflow_id,
+                progress,
+            )
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a `kill`, a service stop) cleans up as Ctrl-C does."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _exclusive(db: str) -> Iterator[None]:
+    """Hold the database's run lock: two runs on one database would run each
+    other's tasks with their own (possibly different) activity code."""
+    try:
+        lock = open(f"{db}.lock", "a")
+    except OSError as error:
+        raise RunError(f"cannot use the database {db}: {error.strerror}") from None
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunError(
+                f"another cpec run is using the database {db}; runs cannot share "
+                "a database while they run (leave out --db for a private one)"
+            ) from None
+        yield
 
 
 def _run(
@@ -230,19 +218,9 @@ def _run(
     workflow_id: str | None,
     progress: TextIO | None,
 ) -> RunOutcome:
-    swf, _ = connect(db, poll_timeout=_POLL_TIMEOUT)
-    ensure_domain(swf, domain)
-    ensure_types(swf, domain, ir)
     workflow = ir["workflow"]
     workflow_id = workflow_id or f"{workflow['name']}-{uuid.uuid4().hex[:12]}"
-    started = swf.start_workflow_execution(
-        domain=domain,
-        workflowId=workflow_id,
-        workflowType={"name": workflow["name"], "version": workflow["version"]},
-        taskList={"name": workflow["task_list"]},
-        input=workflow_input,
-    )
-    execution = {"workflowId": workflow_id, "runId": started["runId"]}
+    swf, execution = _start(ir, workflow_input, db, domain, workflow_id)
     if progress is not None:
         print(
             f"cpec: started {workflow['name']} {workflow['version']} as {workflow_id} "
@@ -260,8 +238,14 @@ def _run(
     )
     decider.start()
     task_lists = sorted({a["task_list"] for a in ir["activities"].values()})
-    pool = _WorkerPool(
-        workers, (db, domain, task_lists, sources, _heartbeat_interval(ir))
+    pool = WorkerPool(
+        workers,
+        db=db,
+        domain=domain,
+        task_lists=task_lists,
+        sources=sources,
+        heartbeat_interval=_heartbeat_interval(ir),
+        poll_timeout=_POLL_TIMEOUT,
     )
     began = time.monotonic()
     try:
@@ -288,11 +272,39 @@ def _run(
     return outcome
 
 
+def _start(
+    ir: dict[str, Any], workflow_input: str, db: str, domain: str, workflow_id: str
+) -> tuple[Any, dict[str, str]]:
+    """Register the plan's types and start its execution; RunError if we cannot."""
+    workflow = ir["workflow"]
+    try:
+        swf, _ = connect(db, poll_timeout=_POLL_TIMEOUT)
+        ensure_domain(swf, domain)
+        ensure_types(swf, domain, ir)
+        started = swf.start_workflow_execution(
+            domain=domain,
+            workflowId=workflow_id,
+            workflowType={"name": workflow["name"], "version": workflow["version"]},
+            taskList={"name": workflow["task_list"]},
+            input=workflow_input,
+        )
+    except sqlite3.Error as error:
+        raise RunError(f"cannot use the database {db}: {error}") from None
+    except (ClientError, ParamValidationError) as error:
+        if error_code(error) == "WorkflowExecutionAlreadyStartedFault":
+            raise RunError(
+                f"an execution with workflow id {workflow_id} is already open in {db}; "
+                "choose another --workflow-id"
+            ) from None
+        raise RunError(f"the backend refused to start the workflow: {error}") from None
+    return swf, {"workflowId": workflow_id, "runId": started["runId"]}
+
+
 def _watch(
     swf: Any,
     domain: str,
     execution: dict[str, str],
-    pool: _WorkerPool,
+    pool: WorkerPool,
     printer: ProgressPrinter,
 ) -> RunOutcome:
     """Show the execution's progress until it closes; keep the workers alive."""

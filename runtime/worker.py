@@ -340,7 +340,9 @@ def _call(definition: ActivityDefinition, value: Any) -> Outcome:
     """Run the activity function and serialise what it returns."""
     try:
         result = definition.function(value)
-    except Exception as error:
+    except (Exception, SystemExit, KeyboardInterrupt) as error:
+        # sys.exit() or a stray KeyboardInterrupt in activity code ends the
+        # task, not the worker that runs it.
         return Outcome.failed(describe_exception(error), details=traceback.format_exc())
     try:
         # allow_nan=False: NaN and Infinity are not JSON, and the decider
@@ -350,7 +352,7 @@ def _call(definition: ActivityDefinition, value: Any) -> Outcome:
         return Outcome.failed(
             f"result of {definition.name} version {definition.version} is not "
             f"JSON-serialisable: {describe_exception(error)}",
-            details=shorten(repr(result), DETAILS_LIMIT),
+            details=shorten(_safe_repr(result), DETAILS_LIMIT),
         )
     if len(text) > DETAILS_LIMIT:
         return Outcome.failed(
@@ -359,3 +361,11 @@ def _call(definition: ActivityDefinition, value: Any) -> Outcome:
             details=shorten(text, DETAILS_LIMIT),
         )
     return Outcome("completed", result=text)
+
+
+def _safe_repr(value: Any) -> str:
+    """repr() for a failure's details; some values cannot even be shown."""
+    try:
+        return repr(value)
+    except Exception as error:
+        return f"<{type(value).__name__} that cannot be shown: {describe_exception(error)}>"

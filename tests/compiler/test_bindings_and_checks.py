@@ -206,3 +206,10 @@ def test_whole_plan_checks() -> None:
 def test_warnings_do_not_stop_the_ir() -> None:
     ir, _ = check_text(PLAN_CHECKS, "p.yml")
     assert ir is not None
+
+
+def test_an_unclosed_brace_points_at_the_last_line() -> None:
+    found = diagnostics(with_step('{\n  "a": {{ probe.size }}\n'))
+    assert [(line, code, message) for line, _, code, message, _ in found] == [
+        (22, "E138", "step next's input does not render to JSON: Expecting ',' delimiter")
+    ]
