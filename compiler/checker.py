@@ -8,7 +8,6 @@ all the mistakes of a file.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -30,8 +29,10 @@ from cpe.compiler.plan import (
 )
 from cpe.compiler.source import Mapping, Node, Scalar, Sequence, to_data
 from cpe.grammar.selectors import SelectorSyntaxError, parse_selector
+from cpe.runtime.swf_errors import DURATION_DIGITS, swf_name_problem
 
 SUPPORTED_LANGUAGES = (1,)
+EXTENSION_PREFIX = "x-"
 
 PLAN_KEYS = {
     "name": True,
@@ -55,12 +56,13 @@ STEP_KEYS = {"name": True, "activity": True, "requires": False, "input": False}
 
 # SWF rejects names longer than 256 characters, names holding ':', '/', '|'
 # or control characters, and names containing the literal "arn".
-_SWF_NAME_FORBIDDEN = re.compile(r"[:/|\x00-\x1f\x7f-\x9f]|arn")
-_SWF_NAME_LIMIT = 256
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    options = [str(choice) for choice in choices]
+    # Case slips (`probe` for `Probe`) are the commonest typo of all.
+    same_but_case = [option for option in options if option.lower() == word.lower()]
+    matches = same_but_case or difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f"did you mean '{matches[0]}'?" if matches else None
 
 
@@ -71,8 +73,18 @@ class Checker:
 
     # -- generic readers ----------------------------------------------------
 
-    def keys(self, mapping: Mapping, allowed: dict[str, bool], what: str) -> None:
+    def keys(
+        self,
+        mapping: Mapping,
+        allowed: dict[str, bool],
+        what: str,
+        extensions: bool = False,
+    ) -> None:
+        """Report unknown and missing keys; with `extensions`, keys starting
+        with ``x-`` are the author's own (a place for YAML anchors) and ignored."""
         for key, _ in mapping:
+            if extensions and key.text.startswith(EXTENSION_PREFIX):
+                continue
             if key.text not in allowed:
                 hint = did_you_mean(key.text, allowed) or (
                     "known keys: " + ", ".join(sorted(allowed))
@@ -114,19 +126,13 @@ class Checker:
         value = self.text(node, what)
         if value is None or node is None:
             return value
-        if len(value) > _SWF_NAME_LIMIT:
+        problem = swf_name_problem(value)
+        if problem is not None:
+            shown = value if len(value) <= 60 else value[:57] + "..."
             self.sink.error(
                 node.position,
                 "E115",
-                f"{what} is {len(value)} characters; SWF allows 256",
-            )
-        elif value != value.strip() or _SWF_NAME_FORBIDDEN.search(value):
-            self.sink.error(
-                node.position,
-                "E115",
-                f"{what} '{value}' is a name SWF rejects",
-                "leave out ':', '/', '|', control characters, surrounding spaces "
-                "and the text 'arn'",
+                f"{what} '{shown}' is a name SWF rejects: {problem}",
             )
         return value
 
@@ -135,14 +141,20 @@ class Checker:
             return default
         if isinstance(node, Scalar):
             value = node.value
-            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            if (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and 0 <= value < 10**DURATION_DIGITS
+            ):
                 return str(value)
             if isinstance(value, str) and (value == "NONE" or value.isdigit()):
-                return str(int(value)) if value.isdigit() else value
+                text = str(int(value)) if value.isdigit() else value
+                if len(text) <= DURATION_DIGITS:
+                    return text
         self.sink.error(
             node.position,
             "E113",
-            f'{what} must be a number of seconds (0 or more) or "NONE"',
+            f'{what} must be a number of seconds, 0 to 99999999, or "NONE"',
         )
         return default
 
@@ -172,7 +184,7 @@ class Checker:
         mapping = self.mapping(root, "a plan")
         if mapping is None:
             return None
-        self.keys(mapping, PLAN_KEYS, "the plan")
+        self.keys(mapping, PLAN_KEYS, "the plan", extensions=True)
         plan = Plan(
             path=self.path,
             name=self.swf_name(mapping.get("name"), "the workflow name") or "",

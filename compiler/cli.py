@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cpe.compiler.compile import check_text, read_plan
+from cpe.compiler.compile import check_file, check_text, read_plan
 from cpe.compiler.diagnostics import CompileError, Diagnostic, Severity, render_json
 from cpe.compiler.ir import dumps
 from cpe.runtime.ir import IRError, check_ir, looks_like_ir
+from cpe.runtime.swf_errors import swf_name_problem
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -50,8 +51,7 @@ def _check_file(
     path: str, strict: bool
 ) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
     """Compile one plan; with `strict`, warnings count as errors."""
-    file = _existing_file(path, "plan")
-    ir, diagnostics = check_text(read_plan(file), path)
+    ir, diagnostics = check_file(path)
     if strict and any(d.severity is Severity.WARNING for d in diagnostics):
         return None, [d.as_error() for d in diagnostics]
     return ir, diagnostics
@@ -67,7 +67,11 @@ def _existing_file(path: str, what: str) -> Path:
 def load_plan_or_ir(path: str, output_format: str = "text") -> dict[str, Any]:
     """The IR of a plan file (compiled now) or of an IR file (checked)."""
     file = _existing_file(path, "plan or IR")
-    text = read_plan(file)
+    try:
+        text = read_plan(file)
+    except CompileError as error:
+        _print_diagnostics(error.diagnostics, output_format)
+        raise
     if looks_like_ir(text):
         try:
             return check_ir(json.loads(text), path)
@@ -84,6 +88,7 @@ def load_plan_or_ir(path: str, output_format: str = "text") -> dict[str, Any]:
 
 
 def command_compile(arguments: argparse.Namespace) -> int:
+    _existing_file(arguments.plan, "plan")
     ir, diagnostics = _check_file(arguments.plan, arguments.strict)
     _print_diagnostics(diagnostics, arguments.format)
     if ir is None:
@@ -91,8 +96,11 @@ def command_compile(arguments: argparse.Namespace) -> int:
     text = dumps(ir)
     if arguments.output in (None, "-"):
         sys.stdout.write(text)
-    else:
+        return EXIT_OK
+    try:
         Path(arguments.output).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise WorkFailed(f"cannot write {arguments.output}: {error.strerror}") from None
     return EXIT_OK
 
 
@@ -186,7 +194,13 @@ def _read_input(value: str | None) -> str:
     text = value
     if value.startswith("@"):
         path = _existing_file(value[1:], "input")
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = (
+                error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+            )
+            raise UsageError(f"cannot read {path}: {reason}") from None
     try:
         json.loads(text)
     except json.JSONDecodeError as error:
@@ -219,6 +233,15 @@ def command_schema(arguments: argparse.Namespace) -> int:
 # -- the parser ---------------------------------------------------------------
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cpe")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _env_default(name: str, default: str | None) -> str | None:
     return os.environ.get(name, default)
 
@@ -227,11 +250,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cpec",
         description=(
-            "Compile CPE workflow plans (YAML) into a validated DAG IR, and run them "
-            "on AWS SWF/SQS or on the embedded SQLite backend."
+            "Compile CPE workflow plans (YAML) into a validated DAG IR, replay "
+            "histories against it, draw it, and run it on the embedded SQLite "
+            "backend (SWF and SQS semantics, no cloud account)."
         ),
         epilog="Run 'cpec COMMAND --help' for the options of a command.",
     )
+    parser.add_argument("--version", action="version", version=f"cpec {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     formats = ("text", "json", "github")
@@ -320,9 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument(
         "--workers",
         metavar="N",
-        type=_positive_int,
+        type=_worker_count,
         default=3,
-        help="how many worker processes to run (default: 3)",
+        help=f"how many worker processes to run, 1 to {MAX_WORKERS} (default: 3)",
     )
     run_parser.add_argument(
         "--db",
@@ -337,7 +362,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the SWF domain (env CPE_DOMAIN; default: cpe-local)",
     )
     run_parser.add_argument(
-        "--workflow-id", metavar="ID", help="the workflow id (default: generated)"
+        "--workflow-id",
+        metavar="ID",
+        type=_workflow_id,
+        help="the workflow id (default: the workflow name and a random suffix)",
     )
     run_parser.set_defaults(handler=command_run)
 
@@ -347,14 +375,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
+MAX_WORKERS = 64
+
+
+def _worker_count(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("it must be 1 or more")
+    if not 1 <= value <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"it must be 1 to {MAX_WORKERS}")
     return value
+
+
+def _workflow_id(text: str) -> str:
+    problem = swf_name_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} cannot be a workflow id: {problem}")
+    return text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -378,6 +416,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cpec {arguments.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        return EXIT_FAILED
+    except Exception as error:
+        # A bug of ours, not a mistake of the user's: say so in one line, and
+        # give the traceback to whoever asks for it to report the bug.
+        if os.environ.get("CPE_DEBUG"):
+            raise
+        print(
+            f"cpec {arguments.command}: internal error: {type(error).__name__}: {error}\n"
+            "  (set CPE_DEBUG=1 to see where; please report it)",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
 
 

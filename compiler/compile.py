@@ -71,6 +71,15 @@ def read_plan(path: str | Path) -> str:
         ) from error
 
 
+def check_file(path: str | Path) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
+    """Compile a plan file; a file that cannot be read is one more diagnostic."""
+    try:
+        text = read_plan(path)
+    except CompileError as error:
+        return None, error.diagnostics
+    return check_text(text, str(path))
+
+
 def compile_file(path: str | Path) -> dict[str, Any]:
     """The IR of a plan file; raises CompileError listing every problem."""
     return compile_text(read_plan(path), str(path))

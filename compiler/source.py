@@ -98,6 +98,20 @@ def position_of(mark: yaml.Mark) -> Position:
     return Position(mark.line + 1, mark.column + 1)
 
 
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+# Plans are small; these bound what a hostile or broken file can cost
+# (deep nesting, or aliases that expand exponentially, "billion laughs").
+MAX_DEPTH = 64
+MAX_NODES = 500_000
+
+
+class _TooLarge(Exception):
+    pass
+
+
 class _Builder:
     """Turns PyYAML's composed nodes into ours, reporting what it cannot accept."""
 
@@ -105,30 +119,65 @@ class _Builder:
         self._lines = lines
         self._sink = sink
         self._constructor = SafeConstructor()
+        self._active: set[int] = set()  # nodes being built: an alias cycle
+        self._count = 0
 
     def build(self, node: yaml.Node) -> Node:
+        self._count += 1
+        if self._count > MAX_NODES:
+            raise _TooLarge(f"the plan expands to more than {MAX_NODES:,} YAML nodes")
+        if len(self._active) >= MAX_DEPTH:
+            raise _TooLarge(f"the plan nests deeper than {MAX_DEPTH} levels")
+        if id(node) in self._active:
+            self._sink.error(
+                position_of(node.start_mark),
+                "E108",
+                "this alias refers to a collection that contains it",
+                "a plan cannot be infinite: copy the part instead of aliasing it",
+            )
+            return Scalar(
+                position_of(node.start_mark), "", "tag:yaml.org,2002:null", None
+            )
+        self._active.add(id(node))
+        try:
+            return self._build(node)
+        finally:
+            self._active.discard(id(node))
+
+    def _build(self, node: yaml.Node) -> Node:
         if isinstance(node, yaml.MappingNode):
+            self._check_collection_tag(node, _MAP_TAG)
             return self._mapping(node)
         if isinstance(node, yaml.SequenceNode):
+            self._check_collection_tag(node, _SEQ_TAG)
             return Sequence(
                 position_of(node.start_mark), [self.build(n) for n in node.value]
             )
         assert isinstance(node, yaml.ScalarNode)
         return self._scalar(node)
 
+    def _refuse_tag(self, node: yaml.Node) -> None:
+        self._sink.error(
+            position_of(node.start_mark),
+            "E102",
+            f"the YAML tag {node.tag} is not allowed in a plan",
+            "remove the tag; plans hold plain data only",
+        )
+
+    def _check_collection_tag(self, node: yaml.Node, plain: str) -> None:
+        if node.tag != plain:
+            self._refuse_tag(node)
+
     def _scalar(self, node: yaml.ScalarNode) -> Scalar:
         position = position_of(node.start_mark)
         tag = node.tag
         if tag not in _KNOWN_SCALAR_TAGS:
-            self._sink.error(
-                position,
-                "E102",
-                f"the YAML tag {tag} is not allowed in a plan",
-                "remove the tag; plans hold plain data only",
-            )
+            self._refuse_tag(node)
             tag = _STR_TAG
         scalar = Scalar(position, str(node.value), tag, node.style)
         scalar.value = self._scalar_value(node, tag)
+        if scalar.value is _INVALID:
+            scalar.tag, scalar.value = _STR_TAG, scalar.text
         if node.style in ("|", ">"):
             scalar.first_content_line, scalar.content_indent = self._block_start(node)
         return scalar
@@ -136,7 +185,18 @@ class _Builder:
     def _scalar_value(self, node: yaml.ScalarNode, tag: str) -> Any:
         if tag in (_STR_TAG, "tag:yaml.org,2002:timestamp"):
             return str(node.value)
-        value = self._constructor.construct_object(node)
+        try:
+            value = self._constructor.construct_object(node)
+        except (ValueError, OverflowError, yaml.YAMLError):
+            # Only an explicit tag (`!!int abc`) can get here.
+            kind = tag.rsplit(":", 1)[-1]
+            self._sink.error(
+                position_of(node.start_mark),
+                "E102",
+                f"'{node.value}' is not a valid {kind}",
+                f"remove the !!{kind} tag or fix the value",
+            )
+            return _INVALID
         if isinstance(value, datetime.date):
             return str(node.value)
         return value
@@ -153,10 +213,13 @@ class _Builder:
         return index + 1, len(line) - len(line.lstrip(" ")) + 1
 
     def _mapping(self, node: yaml.MappingNode) -> Mapping:
-        self._constructor.flatten_mapping(node)  # resolves YAML merge keys (<<)
         mapping = Mapping(position_of(node.start_mark))
         seen: dict[str, Position] = {}
+        merged: list[tuple[Scalar, Node]] = []
         for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merged.extend(self._merged_entries(value_node))
+                continue
             key = self.build(key_node)
             if not isinstance(key, Scalar):
                 self._sink.error(
@@ -176,13 +239,41 @@ class _Builder:
                 continue
             seen[key.text] = key.position
             mapping.entries.append((key, self.build(value_node)))
+        # Keys written in the mapping override merged ones; among merged
+        # mappings the first that has a key wins, as YAML's merge key says.
+        for key, value in merged:
+            if key.text not in seen:
+                seen[key.text] = key.position
+                mapping.entries.append((key, value))
         return mapping
+
+    def _merged_entries(self, node: yaml.Node) -> list[tuple[Scalar, Node]]:
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        entries: list[tuple[Scalar, Node]] = []
+        for source in sources:
+            built = self.build(source)
+            if isinstance(built, Mapping):
+                entries.extend(built.entries)
+            else:
+                self._sink.error(
+                    built.position,
+                    "E106",
+                    "a merge key (<<) takes a mapping or a list of mappings",
+                    "write '<<: *anchor' where the anchor names a mapping",
+                )
+        return entries
+
+
+_INVALID = object()
 
 
 def load_source(text: str, sink: DiagnosticSink) -> Node | None:
     """Parse plan text into positioned nodes; None (with diagnostics) if it is not YAML."""
     try:
         documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except RecursionError:
+        sink.error(Position(1, 1), "E107", "the plan nests too deeply to be read")
+        return None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         position = position_of(mark) if mark else Position(1, 1)
@@ -203,7 +294,11 @@ def load_source(text: str, sink: DiagnosticSink) -> Node | None:
             "a plan file holds one YAML document; this one holds several",
             "remove the second '---' and what follows, or split the file",
         )
-    return _Builder(text.splitlines(), sink).build(documents[0])
+    try:
+        return _Builder(text.splitlines(), sink).build(documents[0])
+    except _TooLarge as error:
+        sink.error(Position(1, 1), "E107", str(error), "plans are data, not programs")
+        return None
 
 
 def to_data(node: Node) -> Any:

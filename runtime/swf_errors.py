@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,29 @@ PAYLOAD_LIMIT = 32_768
 """SWF's maximum length of the input of an activity task or an execution."""
 
 TRUNCATION_MARKER = "… [truncated]"
+
+NAME_LIMIT = 256
+"""SWF's maximum length of names: domains, types, task lists, workflow ids."""
+DURATION_DIGITS = 8
+"""SWF durations are strings of at most 8 characters (seconds, or NONE)."""
+# SWF rejects names holding ':', '/', '|' or control characters, and names
+# containing the literal "arn".
+_FORBIDDEN_IN_NAMES = re.compile(r"[:/|\x00-\x1f\x7f-\x9f]|arn")
+
+
+def swf_name_problem(name: str) -> str | None:
+    """Why SWF would reject `name` as a name or an id, or None if it would not."""
+    if not name:
+        return "it is empty"
+    if len(name) > NAME_LIMIT:
+        return f"it is {len(name)} characters; SWF allows {NAME_LIMIT}"
+    if name != name.strip() or _FORBIDDEN_IN_NAMES.search(name):
+        return (
+            "SWF rejects ':', '/', '|', control characters, surrounding spaces "
+            "and the text 'arn' in names"
+        )
+    return None
+
 
 UNKNOWN_RESOURCE = "UnknownResourceFault"
 
