@@ -369,9 +369,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run_parser.set_defaults(handler=command_run)
 
+    from cpe.compiler.cli_diff import register as register_diff
     from cpe.compiler.cli_graph import register as register_graph
 
     register_graph(commands)
+    register_diff(commands)
     return parser
 
 

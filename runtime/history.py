@@ -152,7 +152,7 @@ class _Folder:
                     f"a history event must be a mapping, got {event!r:.80}"
                 )
             event_type = event.get("eventType")
-            if event_type not in EVENT_HANDLING:
+            if not isinstance(event_type, str) or event_type not in EVENT_HANDLING:
                 raise HistoryError(
                     f"event {event.get('eventId')} has an unknown type {event_type!r}"
                 )
@@ -171,7 +171,7 @@ class _Folder:
             self.state.closed = True
         elif event_type == "WorkflowExecutionStarted":
             self.state.started = True
-            self.state.input_text = _attributes(event).get("input")
+            self.state.input_text = _text_or_none(_attributes(event), "input")
         elif event_type == "WorkflowExecutionCancelRequested":
             self.state.cancel_requested = True
         elif handling == "step":
@@ -185,18 +185,37 @@ class _Folder:
             )
         return step
 
-    def _scheduled(self, attributes: dict[str, Any]) -> StepState:
+    def _scheduled(
+        self, attributes: dict[str, Any], *, closing: bool = True
+    ) -> StepState:
+        """The step a task event is about, which must be open to receive it."""
         scheduled_id = int(attributes["scheduledEventId"])
         step = self.by_scheduled_id.get(scheduled_id)
         if step is None:
             raise HistoryError(f"no ActivityTaskScheduled event has id {scheduled_id}")
+        expected = (
+            (StepStatus.SCHEDULED, StepStatus.STARTED)
+            if closing
+            else (StepStatus.SCHEDULED,)
+        )
+        if step.status not in expected:
+            raise HistoryError(
+                f"step {step.name} is {step.status.value} already; an event cannot "
+                "start or close it again"
+            )
         return step
 
     def _on_ActivityTaskScheduled(
         self, event: dict[str, Any], attributes: dict[str, Any]
     ) -> None:
         step = self._step_by_activity_id(str(attributes["activityId"]))
+        if step.status.is_open:
+            # SWF refuses a second open task with one activity id.
+            raise HistoryError(f"step {step.name} is scheduled again while still open")
+        # A step scheduled again after it closed is a new attempt (a retry).
         step.status = StepStatus.SCHEDULED
+        step.output = step.reason = step.details = None
+        step.cancel_requested = False
         self.by_scheduled_id[int(event["eventId"])] = step
 
     def _on_ScheduleActivityTaskFailed(
@@ -209,14 +228,14 @@ class _Folder:
     def _on_ActivityTaskStarted(
         self, event: dict[str, Any], attributes: dict[str, Any]
     ) -> None:
-        self._scheduled(attributes).status = StepStatus.STARTED
+        self._scheduled(attributes, closing=False).status = StepStatus.STARTED
 
     def _on_ActivityTaskCompleted(
         self, event: dict[str, Any], attributes: dict[str, Any]
     ) -> None:
         step = self._scheduled(attributes)
         try:
-            step.output = self._output(step.name, attributes.get("result"))
+            step.output = self._output(step.name, _text_or_none(attributes, "result"))
         except _OutputError as error:
             step.status = StepStatus.FAILED
             step.reason = str(error)
@@ -228,8 +247,11 @@ class _Folder:
     ) -> None:
         step = self._scheduled(attributes)
         step.status = StepStatus.FAILED
-        step.reason = attributes.get("reason") or "the activity failed without a reason"
-        step.details = attributes.get("details")
+        step.reason = (
+            _text_or_none(attributes, "reason")
+            or "the activity failed without a reason"
+        )
+        step.details = _text_or_none(attributes, "details")
 
     def _on_ActivityTaskTimedOut(
         self, event: dict[str, Any], attributes: dict[str, Any]
@@ -237,7 +259,7 @@ class _Folder:
         step = self._scheduled(attributes)
         step.status = StepStatus.TIMED_OUT
         step.reason = f"timed out ({attributes['timeoutType']})"
-        step.details = attributes.get("details")
+        step.details = _text_or_none(attributes, "details")
 
     def _on_ActivityTaskCanceled(
         self, event: dict[str, Any], attributes: dict[str, Any]
@@ -245,7 +267,7 @@ class _Folder:
         step = self._scheduled(attributes)
         step.status = StepStatus.CANCELED
         step.reason = "canceled"
-        step.details = attributes.get("details")
+        step.details = _text_or_none(attributes, "details")
 
     def _on_ActivityTaskCancelRequested(
         self, event: dict[str, Any], attributes: dict[str, Any]
@@ -275,6 +297,13 @@ class _Folder:
 
 class _OutputError(Exception):
     pass
+
+
+def _text_or_none(attributes: dict[str, Any], key: str) -> str | None:
+    value = attributes.get(key)
+    if value is not None and not isinstance(value, str):
+        raise HistoryError(f"{key} must be text, not {type(value).__name__}")
+    return value
 
 
 def fold(ir: dict[str, Any], events: list[dict[str, Any]]) -> ExecutionState:

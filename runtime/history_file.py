@@ -19,7 +19,12 @@ def _timestamp(value: Any, where: str) -> datetime.datetime:
     if isinstance(value, datetime.datetime):
         return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
+        try:
+            return datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
+        except (OverflowError, ValueError, OSError):
+            raise HistoryFileError(
+                f"{where}: eventTimestamp {value!r} is out of range"
+            ) from None
     if isinstance(value, str):
         try:
             parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -38,10 +43,16 @@ def read_history(path: str | Path) -> list[dict[str, Any]]:
         raise HistoryFileError(f"{path}: cannot read: {error}") from error
     try:
         data = json.loads(text)
-    except json.JSONDecodeError:
+    except RecursionError:
+        raise HistoryFileError(f"{path}: nested too deeply to be a history") from None
+    except ValueError:  # JSONDecodeError, or a number too long to convert
         try:
             data = yaml.safe_load(text)
-        except yaml.YAMLError as error:
+        except RecursionError:
+            raise HistoryFileError(
+                f"{path}: nested too deeply to be a history"
+            ) from None
+        except (yaml.YAMLError, ValueError) as error:
             raise HistoryFileError(f"{path}: neither JSON nor YAML: {error}") from None
     events = data.get("events") if isinstance(data, dict) else data
     if not isinstance(events, list):
@@ -62,9 +73,13 @@ def read_history(path: str | Path) -> list[dict[str, Any]]:
 def workflow_type_of(events: list[dict[str, Any]]) -> tuple[str, str] | None:
     """The (name, version) a history's WorkflowExecutionStarted names, if any."""
     for event in events:
-        if event.get("eventType") == "WorkflowExecutionStarted":
-            attributes = event.get("workflowExecutionStartedEventAttributes") or {}
-            workflow_type = attributes.get("workflowType") or {}
+        if event.get("eventType") != "WorkflowExecutionStarted":
+            continue
+        attributes = event.get("workflowExecutionStartedEventAttributes")
+        workflow_type = (
+            attributes.get("workflowType") if isinstance(attributes, dict) else None
+        )
+        if isinstance(workflow_type, dict):
             name, version = workflow_type.get("name"), workflow_type.get("version")
             if isinstance(name, str) and isinstance(version, str):
                 return name, version

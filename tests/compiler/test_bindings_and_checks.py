@@ -211,5 +211,9 @@ def test_warnings_do_not_stop_the_ir() -> None:
 def test_an_unclosed_brace_points_at_the_last_line() -> None:
     found = diagnostics(with_step('{\n  "a": {{ probe.size }}\n'))
     assert [(line, code, message) for line, _, code, message, _ in found] == [
-        (22, "E138", "step next's input does not render to JSON: Expecting ',' delimiter")
+        (
+            22,
+            "E138",
+            "step next's input does not render to JSON: Expecting ',' delimiter",
+        )
     ]

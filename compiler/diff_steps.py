@@ -1,0 +1,125 @@
+"""Changes to steps: added, removed, looking renamed, running another activity,
+and each step's requirements, input and any other key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from cpe.compiler.diff_context import DiffContext
+from cpe.compiler.diff_generic import unknown_key_changes
+from cpe.compiler.diff_inputs import input_changes
+from cpe.compiler.diff_model import Change, Subject
+from cpe.compiler.diff_requires import WANTED, requirement_changes
+from cpe.compiler.diff_values import listing
+
+STEP_KEYS = {"name", "activity", "requires", "input"}
+# The fold maps every activity event of a history to a step by its activity
+# id, which is the step's name; a name the IR lacks fails the replay.
+UNKNOWN_NAME = (
+    "a running execution that already scheduled {name} fails at its next "
+    "decision: its history names a step the new IR does not have"
+)
+
+
+def step_changes(context: DiffContext) -> Iterator[Change]:
+    renamed = set(context.renames)
+    for name in context.old["order"]:
+        if name not in context.new["steps"] and name not in renamed:
+            yield _removed(context, name)
+    for name in context.new["order"]:
+        old_name = context.old_name(name)
+        if old_name is None:
+            yield _added(context, name)
+            continue
+        if old_name != name:
+            yield _renamed(context, old_name, name)
+        yield from _compared(context, name, context.old["steps"][old_name])
+
+
+def _activity_text(ir: dict[str, Any], activity: str) -> str:
+    found = ir["activities"].get(activity)
+    return f"{activity} {found['version']}" if found else activity
+
+
+def _requires_text(step: dict[str, Any]) -> str:
+    requires = [
+        f"{r['step']} {WANTED.get(r['status'], r['status'])}"
+        for r in step.get("requires", [])
+    ]
+    return f"requires {listing(requires)}" if requires else "requires nothing"
+
+
+def _added(context: DiffContext, name: str) -> Change:
+    step = context.new["steps"][name]
+    activity = _activity_text(context.new, step["activity"])
+    note = "running executions run it too, once its requirements are met"
+    return Change(
+        kind="step-added",
+        subject=Subject("step", name),
+        message=f"step {name} added: runs {activity}; {_requires_text(step)}",
+        after=step,
+        note=note if context.same_type else "only executions of the new type run it",
+    )
+
+
+def _removed(context: DiffContext, name: str) -> Change:
+    step = context.old["steps"][name]
+    breaking, note = context.replay(UNKNOWN_NAME.format(name=name))
+    return Change(
+        kind="step-removed",
+        subject=Subject("step", name),
+        message=f"step {name} removed (it ran {_activity_text(context.old, step['activity'])})",
+        before=step,
+        breaking=breaking,
+        note=note,
+    )
+
+
+def _renamed(context: DiffContext, old_name: str, name: str) -> Change:
+    breaking, note = context.replay(UNKNOWN_NAME.format(name=old_name))
+    return Change(
+        kind="step-renamed",
+        subject=Subject("step", name),
+        message=(
+            f"step {old_name} looks renamed to {name}: same activity, "
+            "requirements and input"
+        ),
+        before=old_name,
+        after=name,
+        breaking=breaking,
+        note=note,
+    )
+
+
+def _compared(context: DiffContext, name: str, old: dict[str, Any]) -> Iterator[Change]:
+    new = context.new["steps"][name]
+    if old["activity"] != new["activity"]:
+        yield _activity_changed(context, name, old, new)
+    yield from requirement_changes(context, name, old, new)
+    yield from input_changes(context, name, old, new)
+    yield from unknown_key_changes(
+        "step-key-changed", Subject("step", name), old, new, STEP_KEYS
+    )
+
+
+def _activity_changed(
+    context: DiffContext, name: str, old: dict[str, Any], new: dict[str, Any]
+) -> Change:
+    before = _activity_text(context.old, old["activity"])
+    after = _activity_text(context.new, new["activity"])
+    breaking, note = context.replay(
+        f"a running execution that already ran {name} holds a result of "
+        f"{old['activity']}, which the new IR reads with {new['activity']}'s "
+        "outputs_spec"
+    )
+    return Change(
+        kind="step-activity-changed",
+        subject=Subject("step", name),
+        key="activity",
+        message=f"step {name} runs {after} instead of {before}",
+        before=old["activity"],
+        after=new["activity"],
+        breaking=breaking,
+        note=note,
+    )

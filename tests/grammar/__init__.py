@@ -1,0 +1,1 @@
+"""Tests of the expression grammars (selectors and conditions)."""
