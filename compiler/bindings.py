@@ -24,17 +24,26 @@ from cpe.runtime.templates import ENVIRONMENT, INPUT_NAME, parse
 _JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 
 
-def _column_in_blocks(source: Scalar, line: int, word: str) -> Position:
-    """Where `word` is written on a template line, looking inside Jinja blocks
-    only (Jinja gives lines but no columns), so that a JSON key spelled like a
-    step (`"probe": {{ probe }}`) is not taken for it."""
+def _column_in_blocks(
+    source: Scalar, line: int, word: str, first_key: str | int | None = None
+) -> Position:
+    """Where `word` (followed by `.first_key` or `[first_key]` when given) is
+    written on a template line. Jinja gives lines but no columns; looking inside
+    Jinja blocks only keeps a JSON key spelled like a step (`"probe": {{ probe }}`)
+    from being taken for it."""
     lines = source.text.splitlines()
     text = lines[line - 1] if 0 < line <= len(lines) else ""
-    pattern = re.compile(rf"(?<![\w.]){re.escape(word)}(?![\w])")
-    for block in _JINJA_BLOCK.finditer(text):
-        found = pattern.search(text, block.start(), block.end())
-        if found:
-            return source.position_in_content(line, found.start() + 1)
+    name = rf"(?<![\w.]){re.escape(word)}"
+    patterns = [re.compile(rf"{name}(?![\w])")]
+    if first_key is not None:
+        key = re.escape(str(first_key))
+        accessor = rf"\s*(\.\s*{key}(?![\w])|\[\s*(['\"]?){key}\2\s*\])"
+        patterns.insert(0, re.compile(name + accessor))
+    for pattern in patterns:
+        for block in _JINJA_BLOCK.finditer(text):
+            found = pattern.search(text, block.start(), block.end())
+            if found:
+                return source.position_in_content(line, found.start() + 1)
     return source.position_in_content(line, 1)
 
 
@@ -95,7 +104,8 @@ def _check_reference(
     plan: Plan, step: Step, source: Scalar, reference: Reference, sink: DiagnosticSink
 ) -> bool:
     """Report what is wrong with one reference; True if nothing is."""
-    where = _column_in_blocks(source, reference.line, reference.name)
+    first_key = reference.path[0] if reference.path else None
+    where = _column_in_blocks(source, reference.line, reference.name, first_key)
     if reference.name == INPUT_NAME:
         return _check_input_path(plan, step, reference, where, sink)
     if reference.name not in plan.steps:
@@ -126,6 +136,15 @@ def _check_reference(
             "there is no output",
         )
         return False
+    if requirement.status is Status.COMPLETED:
+        sink.warning(
+            where,
+            "W134",
+            f"step {step.name}'s input uses the output of {reference.name}, but it also "
+            f"runs when {reference.name} failed or was skipped, and then there is no "
+            "output: the step would fail",
+            f"require [{reference.name}, succeeded] to read its output",
+        )
     return _check_output_key(plan, step, reference, where, sink)
 
 

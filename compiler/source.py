@@ -46,6 +46,8 @@ class Scalar(Node):
     first_content_line: int = 0
     """For block scalars (``|``, ``>``), the line where the content starts."""
     content_indent: int = 0
+    raw: str = ""
+    """For flow scalars (plain and quoted), the source text as written."""
 
     @property
     def is_null(self) -> bool:
@@ -61,12 +63,65 @@ class Scalar(Node):
             return Position(
                 self.first_content_line + line - 1, self.content_indent + column - 1
             )
-        quote = 1 if self.style in ("'", '"') else 0
-        if line == 1:
-            return Position(
-                self.position.line, self.position.column + quote + column - 1
-            )
-        return Position(self.position.line + line - 1, column)
+        places = _flow_places(self.raw, self.position, self.style)
+        lines = self.text.split("\n")
+        offset = sum(len(text) + 1 for text in lines[: max(line - 1, 0)]) + column - 1
+        if 0 <= offset < len(places):
+            return places[offset]
+        return places[-1] if places else self.position
+
+
+_SIMPLE_ESCAPES = set('0abtnvfre "/\\N_LP\t')
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+
+
+def _flow_places(raw: str, start: Position, style: str | None) -> list[Position]:
+    """The source position of each character of a flow scalar's value.
+
+    It replays YAML's reading of the scalar: quotes, escapes (`''`, `\\n`,
+    `\\x41`) and line folding (a line break and the next line's indentation
+    read as one space), so a column inside the value maps to the file.
+    """
+    places: list[Position] = []
+    line, column = start.line, start.column
+    index = 0
+    if style in ("'", '"'):
+        index, column = 1, column + 1
+
+    def advance(count: int) -> None:
+        nonlocal index, line, column
+        for _ in range(count):
+            if index < len(raw) and raw[index] == "\n":
+                line, column = line + 1, 1
+            else:
+                column += 1
+            index += 1
+
+    end = len(raw) - (1 if style in ("'", '"') else 0)
+    while index < end:
+        char = raw[index]
+        if char in " \t":
+            run = len(raw[index:end]) - len(raw[index:end].lstrip(" \t"))
+            if index + run < end and raw[index + run] == "\n":
+                advance(run)  # spaces before a line break are not in the value
+                continue
+        if char == "\n":
+            breaks = 0
+            while index < end and raw[index] in " \t\n":
+                breaks += raw[index] == "\n"
+                here = Position(line, column)
+                advance(1)
+            places.extend([here] * (1 if breaks == 1 else breaks - 1))
+            continue
+        places.append(Position(line, column))
+        if style == "'" and raw.startswith("''", index):
+            advance(2)
+        elif style == '"' and char == "\\" and index + 1 < end:
+            follower = raw[index + 1]
+            advance(2 + _HEX_ESCAPES.get(follower, 0))
+        else:
+            advance(1)
+    return places
 
 
 @dataclass
@@ -180,6 +235,10 @@ class _Builder:
             scalar.tag, scalar.value = _STR_TAG, scalar.text
         if node.style in ("|", ">"):
             scalar.first_content_line, scalar.content_indent = self._block_start(node)
+        else:
+            scalar.raw = node.start_mark.buffer[
+                node.start_mark.index : node.end_mark.index
+            ]
         return scalar
 
     def _scalar_value(self, node: yaml.ScalarNode, tag: str) -> Any:
@@ -203,12 +262,19 @@ class _Builder:
 
     def _block_start(self, node: yaml.ScalarNode) -> tuple[int, int]:
         # The mark of a block scalar is its indicator; the content starts on the
-        # first non-blank line after it, at that line's indentation.
+        # first non-blank line after it, at that line's indentation, unless an
+        # indentation indicator (`|2`) says how deep it is.
         index = node.start_mark.line + 1
         while index < len(self._lines) and not self._lines[index].strip():
             index += 1
         if index >= len(self._lines):
             return node.start_mark.line + 2, 1
+        header_line = self._lines[node.start_mark.line]
+        header = header_line[node.start_mark.column :].split("#")[0]
+        digits = [c for c in header[:4] if c.isdigit()]
+        if digits:
+            parent = len(header_line) - len(header_line.lstrip(" "))
+            return index + 1, parent + int(digits[0]) + 1
         line = self._lines[index]
         return index + 1, len(line) - len(line.lstrip(" ")) + 1
 

@@ -150,6 +150,14 @@ def _unhandled_failures(ir: dict[str, Any], state: ExecutionState) -> list[StepS
     ]
 
 
+_ENDED = {
+    StepStatus.FAILED: "failed",
+    StepStatus.TIMED_OUT: "timed out",
+    StepStatus.CANCELED: "was canceled",
+    StepStatus.SKIPPED: "was skipped",
+}
+
+
 def _step_input(
     ir: dict[str, Any], state: ExecutionState, name: str, workflow_input: Any
 ) -> str | None:
@@ -162,11 +170,21 @@ def _step_input(
         other = state.steps[requirement["step"]]
         if other.status is StepStatus.SUCCEEDED:
             context[other.name] = other.output
+    for reference in step["input"]["references"]:
+        # A `completed` requirement lets a step run after one that failed or
+        # was skipped, which left no output to read.
+        if reference["kind"] == "step" and reference["step"] not in context:
+            other = state.steps[reference["step"]]
+            raise WorkflowFailure(
+                f"step {name}'s input uses the output of {other.name}, but "
+                f"{other.name} {_ENDED[other.status]} and left no output"
+            )
     try:
         text = render(step["input"]["template"], context)
-    except jinja2.TemplateError as error:
+    except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError) as error:
+        message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
         raise WorkflowFailure(
-            f"step {name}'s input could not be rendered: {error.message or error}"
+            f"step {name}'s input could not be rendered: {message}"
         ) from None
     try:
         data = json.loads(text)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from jinja2 import StrictUndefined, Undefined, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 INPUT_NAME = "__input__"
@@ -39,12 +40,40 @@ def as_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=False)
 
 
+MAX_EXPONENT = 64
+MAX_POWER_BITS = 4096
+MAX_REPEATED_LENGTH = 100_000
+
+
 class _DataOnlyEnvironment(SandboxedEnvironment):
     """Attribute and item access reach into JSON data only, never Python objects.
 
     Jinja would otherwise let `{{ x.items }}` return the dict method; here it
     means the key "items" of x.
     """
+
+    # A template must not be able to exhaust the decider's memory or time:
+    # `{{ "x" * 10**9 }}` or `{{ 9 ** 9 ** 9 }}` are refused.
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int | float):
+            bits = left.bit_length() if isinstance(left, int) else 64
+            if abs(right) > MAX_EXPONENT or bits * abs(right) > MAX_POWER_BITS:
+                raise SecurityError("a power this large is not allowed in a template")
+        if operator == "*":
+            sized, count = (
+                (left, right) if isinstance(left, str | list) else (right, left)
+            )
+            if (
+                isinstance(sized, str | list)
+                and isinstance(count, int)
+                and len(sized) * count > MAX_REPEATED_LENGTH
+            ):
+                raise SecurityError(
+                    f"repeating text or a list beyond {MAX_REPEATED_LENGTH} items is not allowed"
+                )
+        return super().call_binop(context, operator, left, right)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if isinstance(obj, Mapping) and attribute in obj:

@@ -91,3 +91,28 @@ def test_syntax_errors_and_empty_files() -> None:
         sink = DiagnosticSink("p.yml")
         load_source(text, sink)
         assert [d.code for d in sink.diagnostics] == [code], text
+
+
+def test_positions_inside_escaped_folded_and_indented_scalars() -> None:
+    text = (
+        "a: '{\"it''s\": {{ x }}}'\n"
+        'b: "{\\"a\\": 1,\n'
+        '   \\"b\\": {{ y }}}"\n'
+        "c: |2\n"
+        "    {{ z }}\n"
+        'd: "\\u00e9 {{ w }}"\n'
+    )
+    root, sink = load(text)
+    assert sink.diagnostics == []
+
+    def where(key: str, needle: str) -> Position:
+        scalar = root.get(key)
+        assert isinstance(scalar, Scalar)
+        lines = scalar.text.split("\n")
+        line = next(i for i, t in enumerate(lines, start=1) if needle in t)
+        return scalar.position_in_content(line, lines[line - 1].index(needle) + 1)
+
+    assert where("a", "x") == Position(1, 18)
+    assert where("b", "y") == Position(3, 14)
+    assert where("c", "z") == Position(5, 8)
+    assert where("d", "w") == Position(6, 15)

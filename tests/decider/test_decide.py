@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cpe.compiler import compile_file
+from cpe.compiler import compile_file, compile_text
 from cpe.runtime.decider import decide
 from tests.history_builder import HistoryBuilder
 
@@ -273,3 +273,19 @@ def test_compat_plan_runs_validate_then_transcode() -> None:
         "input_asset_metadata": metadata,
         "output_asset": job["output_asset"],
     }
+
+
+def test_reading_the_output_of_a_failed_completed_requirement_is_explained() -> None:
+    ir = compile_text(
+        "name: C\nversion: '1'\nactivities: [{name: A, version: '1'}]\nsteps:\n"
+        "  - {name: first, activity: A}\n"
+        "  - {name: after, activity: A, requires: [[first, completed]],"
+        " input: '{\"x\": {{ first.x }}}'}\n"
+    )
+    history = HistoryBuilder(("C", "1")).started({})
+    history.scheduled("first").failed("first")
+    reason = only(decide(ir, history.events), "FailWorkflowExecution")["reason"]
+    assert (
+        reason
+        == "step after's input uses the output of first, but first failed and left no output"
+    )

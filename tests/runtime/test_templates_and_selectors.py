@@ -100,3 +100,12 @@ def test_parse_and_format_round_trip(path: list[str]) -> None:
     for key in reversed(path):
         nested = {key: nested}
     assert evaluate(steps, nested) == "leaf"
+
+
+@pytest.mark.parametrize(
+    "template",
+    ['{{ "a" * 100000000 }}', "{{ [0] * 10000000 }}", "{{ ((9**64)**64)**64 }}"],
+)
+def test_templates_cannot_exhaust_memory(template: str) -> None:
+    with pytest.raises(jinja2.exceptions.SecurityError):
+        render(template, {})
