@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 
 SUPPORTED_IR_VERSIONS = (1,)
 
@@ -37,7 +42,42 @@ def check_ir(ir: Any, origin: str = "IR") -> dict[str, Any]:
             f"{origin}'s content hash does not match its content; it was edited or "
             "damaged after compiling: recompile the plan"
         )
+    # The hash proves the IR is unaltered, not that it was made by cpec: a
+    # hand-built file with a recomputed hash gets the same checks.
+    error = best_match(_validator().iter_errors(ir))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "(top)"
+        raise IRError(f"{origin} is not valid IR at {where}: {error.message}")
+    _check_consistency(ir, origin)
     return ir
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    schema = json.loads(
+        resources.files("cpe.runtime").joinpath("ir.schema.json").read_text()
+    )
+    return Draft202012Validator(schema)
+
+
+def _check_consistency(ir: dict[str, Any], origin: str) -> None:
+    """What a schema cannot say: names that must refer to each other."""
+    steps, activities = ir["steps"], ir["activities"]
+    if sorted(ir["order"]) != sorted(steps):
+        raise IRError(f"{origin}: its order does not list exactly its steps")
+    position = {name: index for index, name in enumerate(ir["order"])}
+    for name, step in steps.items():
+        if step["name"] != name or step["activity"] not in activities:
+            raise IRError(
+                f"{origin}: step {name} names an activity it does not declare"
+            )
+        for requirement in step["requires"]:
+            required = requirement["step"]
+            if required not in steps or position[required] >= position[name]:
+                raise IRError(
+                    f"{origin}: step {name} requires {required}, which is not a step "
+                    "before it in the order"
+                )
 
 
 def looks_like_ir(text: str) -> bool:

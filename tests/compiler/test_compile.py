@@ -235,3 +235,22 @@ def test_compile_error_lists_every_diagnostic() -> None:
         compile_text(BROKEN, "broken.yml")
     assert len(caught.value.diagnostics) >= 8
     assert all(d.path == "broken.yml" for d in caught.value.diagnostics)
+
+
+def test_hand_built_ir_with_a_fresh_hash_is_still_checked() -> None:
+    from cpe.runtime.ir import content_hash
+
+    def rehashed(ir: dict[str, object]) -> dict[str, object]:
+        body = {k: v for k, v in ir.items() if k != "content_hash"}
+        return {**body, "content_hash": content_hash(body)}
+
+    ir = compile_text(GOOD)
+    del ir["steps"]["encode"]  # type: ignore[attr-defined]
+    with pytest.raises(IRError, match="order does not list exactly its steps"):
+        check_ir(rehashed(ir))
+    with pytest.raises(IRError, match="'plan_language' is a required property"):
+        check_ir(rehashed({"ir_version": 1}))
+    ir = compile_text(GOOD)
+    ir["activities"]["Probe"]["heartbeat_timeout"] = "123456789"  # type: ignore[index]
+    with pytest.raises(IRError, match="heartbeat_timeout"):
+        check_ir(rehashed(ir))

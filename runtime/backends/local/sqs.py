@@ -8,6 +8,7 @@ from typing import Any
 
 from cpe.runtime.backends.local import sqs_messages, sqs_queues
 from cpe.runtime.backends.local.errors import exceptions
+from cpe.runtime.backends.local.limits import enforce_limits
 from cpe.runtime.backends.local.store import Store, Tx
 from cpe.runtime.backends.local.validation import validate
 
@@ -33,6 +34,7 @@ class LocalSQS:
         self, operation: str, params: dict[str, Any], handler: Handler
     ) -> dict[str, Any]:
         validate("sqs", operation, params)
+        enforce_limits("sqs", operation, params)
         with self._store.transaction(operation) as tx:
             return handler(tx, params)
 
@@ -66,6 +68,7 @@ class LocalSQS:
     def receive_message(self, **kwargs: Any) -> dict[str, Any]:
         operation = "ReceiveMessage"
         validate("sqs", operation, kwargs)
+        enforce_limits("sqs", operation, kwargs)
         with self._store.transaction(operation) as tx:
             sqs_messages.check_receive(tx, kwargs)
             queue = sqs_queues.require_queue(tx, kwargs["QueueUrl"])

@@ -12,6 +12,7 @@ from cpe.runtime.backends.local import (
     swf_tasks,
 )
 from cpe.runtime.backends.local.errors import exceptions
+from cpe.runtime.backends.local.limits import enforce_limits
 from cpe.runtime.backends.local.store import Store, Tx
 from cpe.runtime.backends.local.swf_advance import advance
 from cpe.runtime.backends.local.validation import validate
@@ -43,6 +44,7 @@ class LocalSWF:
         self, operation: str, params: dict[str, Any], handler: Handler
     ) -> dict[str, Any]:
         validate("swf", operation, params)
+        enforce_limits("swf", operation, params)
         with self._store.transaction(operation) as tx:
             advance(tx)
             return handler(tx, params)
@@ -55,6 +57,7 @@ class LocalSWF:
         empty: dict[str, Any],
     ) -> dict[str, Any]:
         validate("swf", operation, params)
+        enforce_limits("swf", operation, params)
         # Real time, not the store's clock: a faked clock must not make a
         # poller wait forever (or not at all).
         give_up = time.monotonic() + self._poll_timeout
