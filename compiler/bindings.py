@@ -106,8 +106,9 @@ def _check_reference(
     """Report what is wrong with one reference; True if nothing is."""
     first_key = reference.path[0] if reference.path else None
     where = _column_in_blocks(source, reference.line, reference.name, first_key)
+    subject = f"step {step.name}'s input"
     if reference.name == INPUT_NAME:
-        return _check_input_path(plan, step, reference, where, sink)
+        return check_input_path(plan, subject, reference.path, where, sink)
     if reference.name not in plan.steps:
         sink.error(
             where,
@@ -145,36 +146,47 @@ def _check_reference(
             "output: the step would fail",
             f"require [{reference.name}, succeeded] to read its output",
         )
-    return _check_output_key(plan, step, reference, where, sink)
+    return check_output_key(plan, subject, reference.name, reference.path, where, sink)
 
 
-def _check_output_key(
-    plan: Plan, step: Step, reference: Reference, where: Position, sink: DiagnosticSink
+def check_output_key(
+    plan: Plan,
+    subject: str,
+    step_name: str,
+    path: tuple[str | int, ...],
+    where: Position,
+    sink: DiagnosticSink,
+    code: str = "E133",
 ) -> bool:
-    activity = plan.activities.get(plan.steps[reference.name].activity)
-    if activity is None or activity.outputs_spec is None or not reference.path:
+    """Report a path into a step's output whose first key its activity lacks."""
+    activity = plan.activities.get(plan.steps[step_name].activity)
+    if activity is None or activity.outputs_spec is None or not path:
         return True
-    key = reference.path[0]
+    key = path[0]
     if key in activity.outputs_spec:
         return True
     declared = ", ".join(sorted(activity.outputs_spec)) or "none"
     sink.error(
         where,
-        "E133",
-        f"step {step.name}'s input uses {reference.name}.{key}, but activity "
+        code,
+        f"{subject} uses {step_name}.{key}, but activity "
         f"{activity.name} declares no output '{key}' (its outputs: {declared})",
         did_you_mean(str(key), activity.outputs_spec),
     )
     return False
 
 
-def _check_input_path(
-    plan: Plan, step: Step, reference: Reference, where: Position, sink: DiagnosticSink
+def check_input_path(
+    plan: Plan,
+    subject: str,
+    path: tuple[str | int, ...],
+    where: Position,
+    sink: DiagnosticSink,
 ) -> bool:
     """Follow `__input__.a.b` through the input_spec as far as it describes it."""
     schema: Any = plan.input_spec
     walked = INPUT_NAME
-    for part in reference.path:
+    for part in path:
         if not isinstance(schema, dict):
             return True
         if isinstance(part, int):
@@ -188,7 +200,7 @@ def _check_input_path(
             continue
         closed = schema.get("additionalProperties") is False
         message = (
-            f"step {step.name}'s input uses {walked}.{part}, which the plan's "
+            f"{subject} uses {walked}.{part}, which the plan's "
             f"input_spec does not describe"
             + (" (it allows no other keys)" if closed else "")
         )

@@ -21,6 +21,7 @@ from cpe.compiler.plan import (
     DEFAULT_TASK_START_TO_CLOSE_TIMEOUT,
     TIMEOUT_KEYS,
     Activity,
+    Condition,
     Plan,
     Requirement,
     Selector,
@@ -28,10 +29,11 @@ from cpe.compiler.plan import (
     Step,
 )
 from cpe.compiler.source import Mapping, Node, Scalar, Sequence, to_data
+from cpe.grammar.conditions import ConditionSyntaxError, parse_condition
 from cpe.grammar.selectors import SelectorSyntaxError, parse_selector
 from cpe.runtime.swf_errors import DURATION_DIGITS, swf_name_problem
 
-SUPPORTED_LANGUAGES = (1,)
+SUPPORTED_LANGUAGES = (1, 2)
 EXTENSION_PREFIX = "x-"
 
 PLAN_KEYS = {
@@ -52,7 +54,15 @@ ACTIVITY_KEYS = {
     "input_spec": False,
     "outputs_spec": False,
 }
-STEP_KEYS = {"name": True, "activity": True, "requires": False, "input": False}
+STEP_KEYS = {
+    "name": True,
+    "activity": True,
+    "requires": False,
+    "input": False,
+    "when": False,
+}
+# Keys that later plan languages added, and the language each needs.
+LANGUAGE_OF_KEY = {"when": 2}
 
 # SWF rejects names longer than 256 characters, names holding ':', '/', '|'
 # or control characters, and names containing the literal "arn".
@@ -220,7 +230,7 @@ class Checker:
                 continue
             plan.activities[activity.name] = activity
         for node in self.items(mapping.get("steps"), "steps"):
-            step = self.step(node)
+            step = self.step(node, plan.language)
             if step is None:
                 continue
             if step.name in plan.steps:
@@ -314,7 +324,7 @@ class Checker:
             selectors[key.text] = Selector(text, steps, value.position)
         return selectors
 
-    def step(self, node: Node) -> Step | None:
+    def step(self, node: Node, language: int = 1) -> Step | None:
         mapping = self.mapping(node, "a step")
         if mapping is None:
             return None
@@ -344,7 +354,40 @@ class Checker:
                     f"step {name}'s input must be a template text",
                     "write it as a block: 'input: |' followed by the JSON template",
                 )
+        when = mapping.get("when")
+        if when is not None and self.needs_language(mapping, "when", language):
+            step.when = self.condition(when, name)
         return step
+
+    def needs_language(self, mapping: Mapping, key: str, language: int) -> bool:
+        """Whether `key` may be used in a plan of `language`; reports it if not."""
+        needed = LANGUAGE_OF_KEY[key]
+        if language >= needed:
+            return True
+        key_node = mapping.key_node(key)
+        assert key_node is not None
+        self.sink.error(
+            key_node.position,
+            "E116",
+            f"'{key}' belongs to plan language {needed}; this plan is language {language}",
+            f"add 'language: {needed}' at the top of the plan",
+        )
+        return False
+
+    def condition(self, node: Node, step: str) -> Condition | None:
+        text = self.text(node, f"step {step}'s when")
+        if text is None or not isinstance(node, Scalar):
+            return None
+        try:
+            ast = parse_condition(text)
+        except ConditionSyntaxError as error:
+            self.sink.error(
+                node.position_in_content(error.line, error.column),
+                "E142",
+                f"step {step}'s condition does not parse: {error.message}",
+            )
+            return None
+        return Condition(text, ast, node)
 
     def requirement(self, node: Node) -> Requirement | None:
         if isinstance(node, Scalar):

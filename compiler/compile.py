@@ -7,6 +7,7 @@ from typing import Any
 
 from cpe.compiler.bindings import resolve_step_input
 from cpe.compiler.checker import Checker
+from cpe.compiler.condition_checks import check_condition
 from cpe.compiler.diagnostics import CompileError, Diagnostic, DiagnosticSink, Position
 from cpe.compiler.graph import build_graph, topological_order
 from cpe.compiler.ir import emit
@@ -34,16 +35,33 @@ def _compile(text: str, path: str) -> tuple[dict[str, Any] | None, list[Diagnost
         return None, sink.diagnostics
     graph = build_graph(plan, sink)
     references: dict[str, list[Reference]] = {}
+    conditions: dict[str, list[dict[str, Any]]] = {}
     for step in plan.steps.values():
         if step.input is not None:
             references[step.name] = resolve_step_input(plan, step, sink)
+        if step.when is not None:
+            conditions[step.name] = check_condition(plan, step, sink)
     if sink.has_errors:
         return None, sink.diagnostics
     order = topological_order(plan, graph)
-    check_plan(plan, references, order, sink)
+    check_plan(plan, _all_reads(references, conditions), order, sink)
     if sink.has_errors:
         return None, sink.diagnostics
-    return emit(plan, references, order), sink.diagnostics
+    return emit(plan, references, conditions, order), sink.diagnostics
+
+
+def _all_reads(
+    references: dict[str, list[Reference]], conditions: dict[str, list[dict[str, Any]]]
+) -> dict[str, list[Reference]]:
+    """What each step's template and condition read, for the whole-plan checks."""
+    reads = {name: list(found) for name, found in references.items()}
+    for name, found in conditions.items():
+        for read in found:
+            if read["kind"] == "step":
+                reads.setdefault(name, []).append(
+                    Reference(read["step"], tuple(read["path"]), 0)
+                )
+    return reads
 
 
 def compile_text(text: str, path: str = "<plan>") -> dict[str, Any]:

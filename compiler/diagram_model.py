@@ -64,13 +64,17 @@ def build(ir: dict[str, Any], overlay: Overlay | None = None) -> Diagram:
 def step_annotations(ir: dict[str, Any], name: str) -> list[str]:
     """The lines a step's node shows under its name: the one place to add them.
 
-    IR version 1 has the activity and nothing else worth drawing; conditions
-    (`when`), retries and fan-out (`for_each` and its cap) belong here once the
-    IR carries them.
+    The activity, and the condition (`when`) of plan language 2; retries and
+    fan-out (`for_each` and its cap) belong here once the IR carries them.
     """
     step = ir["steps"][name]
     activity = ir["activities"][step["activity"]]
-    return [f"{activity['name']} {activity['version']}"]
+    lines = [f"{activity['name']} {activity['version']}"]
+    when = step.get("when")
+    if when is not None:
+        text = when["text"] if len(when["text"]) <= 60 else when["text"][:57] + "..."
+        lines.append(f"when {text}")
+    return lines
 
 
 def _step_node(

@@ -8,12 +8,15 @@ workflow closed.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from cpe.runtime.history import (
     EVENT_HANDLING,
+    ConditionFailed,
+    ExecutionState,
     StepStatus,
     fold,
     in_order,
@@ -35,7 +38,10 @@ def overlay_from_history(ir: dict[str, Any], events: list[dict[str, Any]]) -> Ov
     """The overlay of `events` on `ir`; raises HistoryError for a bad history."""
     ordered = in_order(events)
     state = fold(ir, ordered)
-    resolve_requirements(ir, state)
+    try:
+        resolve_requirements(ir, state, _input_of(state))
+    except ConditionFailed:
+        pass  # the decider fails such a workflow; the picture shows where it stood
     return Overlay(
         status={name: state.steps[name].status for name in ir["order"]},
         attempts=attempts(ordered),
@@ -46,6 +52,13 @@ def overlay_from_history(ir: dict[str, Any], events: list[dict[str, Any]]) -> Ov
         },
         closed_by=closing_event(ordered),
     )
+
+
+def _input_of(state: ExecutionState) -> Any:
+    try:
+        return json.loads(state.input_text) if state.input_text else None
+    except ValueError:
+        return None
 
 
 def attempts(events: list[dict[str, Any]]) -> dict[str, int]:

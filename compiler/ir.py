@@ -34,9 +34,15 @@ def _activity(activity: Activity) -> dict[str, Any]:
     }
 
 
-def _step(step: Step, references: list[Reference]) -> dict[str, Any]:
-    unique = {json.dumps(r.as_json(), sort_keys=True): r.as_json() for r in references}
-    return {
+def _unique(reads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_text = {json.dumps(read, sort_keys=True): read for read in reads}
+    return [by_text[text] for text in sorted(by_text)]
+
+
+def _step(
+    step: Step, references: list[Reference], condition_reads: list[dict[str, Any]]
+) -> dict[str, Any]:
+    emitted: dict[str, Any] = {
         "name": step.name,
         "activity": step.activity,
         "requires": [{"step": r.step, "status": r.status.value} for r in step.requires],
@@ -44,13 +50,25 @@ def _step(step: Step, references: list[Reference]) -> dict[str, Any]:
         if step.input is None
         else {
             "template": step.input.text,
-            "references": [unique[k] for k in sorted(unique)],
+            "references": _unique([r.as_json() for r in references]),
         },
     }
+    # Only steps that have a condition carry the key, so that plans of
+    # language 1 compile to the IR they always did.
+    if step.when is not None:
+        emitted["when"] = {
+            "text": step.when.text,
+            "ast": step.when.ast,
+            "references": _unique(condition_reads),
+        }
+    return emitted
 
 
 def emit(
-    plan: Plan, references: dict[str, list[Reference]], order: list[str]
+    plan: Plan,
+    references: dict[str, list[Reference]],
+    conditions: dict[str, list[dict[str, Any]]],
+    order: list[str],
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "ir_version": IR_VERSION,
@@ -66,7 +84,7 @@ def emit(
         },
         "activities": {name: _activity(a) for name, a in plan.activities.items()},
         "steps": {
-            name: _step(step, references.get(name, []))
+            name: _step(step, references.get(name, []), conditions.get(name, []))
             for name, step in plan.steps.items()
         },
         "order": order,

@@ -67,6 +67,15 @@ class Requirement:
 
 
 @dataclass
+class Condition:
+    """A step's `when:` (plan language 2): its text, parsed AST and node."""
+
+    text: str
+    ast: dict[str, Any]
+    node: Scalar
+
+
+@dataclass
 class Step:
     name: str
     activity: str
@@ -75,6 +84,7 @@ class Step:
     requires: list[Requirement] = field(default_factory=list)
     input: Scalar | None = None
     """The input template, as the node that holds its text."""
+    when: Condition | None = None
 
 
 @dataclass

@@ -170,8 +170,9 @@ class _TooLarge(Exception):
 class _Builder:
     """Turns PyYAML's composed nodes into ours, reporting what it cannot accept."""
 
-    def __init__(self, lines: list[str], sink: DiagnosticSink) -> None:
-        self._lines = lines
+    def __init__(self, text: str, sink: DiagnosticSink) -> None:
+        self._text = text
+        self._lines = text.splitlines()
         self._sink = sink
         self._constructor = SafeConstructor()
         self._active: set[int] = set()  # nodes being built: an alias cycle
@@ -236,9 +237,7 @@ class _Builder:
         if node.style in ("|", ">"):
             scalar.first_content_line, scalar.content_indent = self._block_start(node)
         else:
-            scalar.raw = node.start_mark.buffer[
-                node.start_mark.index : node.end_mark.index
-            ]
+            scalar.raw = self._text[node.start_mark.index : node.end_mark.index]
         return scalar
 
     def _scalar_value(self, node: yaml.ScalarNode, tag: str) -> Any:
@@ -361,7 +360,7 @@ def load_source(text: str, sink: DiagnosticSink) -> Node | None:
             "remove the second '---' and what follows, or split the file",
         )
     try:
-        return _Builder(text.splitlines(), sink).build(documents[0])
+        return _Builder(text, sink).build(documents[0])
     except _TooLarge as error:
         sink.error(Position(1, 1), "E107", str(error), "plans are data, not programs")
         return None

@@ -25,6 +25,7 @@ from cpe.runtime.decisions import (
     schedule_activity,
 )
 from cpe.runtime.history import (
+    ConditionFailed,
     ExecutionState,
     HistoryError,
     StepState,
@@ -80,7 +81,10 @@ def _decide(ir: dict[str, Any], events: list[dict[str, Any]]) -> list[Decision]:
     if state.cancel_requested:
         return _cancel(state)
 
-    ready = resolve_requirements(ir, state)
+    try:
+        ready = resolve_requirements(ir, state, workflow_input)
+    except ConditionFailed as error:
+        raise WorkflowFailure(str(error)) from None
     unhandled = _unhandled_failures(ir, state)
     if unhandled:
         first = unhandled[0]

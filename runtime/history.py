@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from cpe.grammar.conditions import ConditionError, evaluate_condition
 from cpe.grammar.selectors import SelectorMiss, evaluate
 
 
@@ -334,9 +335,46 @@ def satisfies(step: StepState, wanted: str) -> bool:
     return step.status.value == wanted
 
 
-def resolve_requirements(ir: dict[str, Any], state: ExecutionState) -> list[str]:
-    """Mark the steps whose requirements closed the wrong way as skipped, and
-    return the steps ready to schedule.
+class ConditionFailed(Exception):
+    """A step's condition could not be evaluated on the execution's data."""
+
+
+def condition_context(
+    ir: dict[str, Any], state: ExecutionState, name: str, workflow_input: Any
+) -> dict[str, Any]:
+    """What a step's condition sees: the input, and each required step as its
+    outputs plus `status` (succeeded, failed or skipped, as `requires` says)."""
+    context: dict[str, Any] = {"__input__": workflow_input}
+    for requirement in ir["steps"][name]["requires"]:
+        other = state.steps[requirement["step"]]
+        status = "failed" if other.status.is_failure else other.status.value
+        output = other.output if isinstance(other.output, dict) else {}
+        context[other.name] = {**output, "status": status}
+    return context
+
+
+def _condition_holds(
+    ir: dict[str, Any], state: ExecutionState, name: str, workflow_input: Any
+) -> bool:
+    when = ir["steps"][name].get("when")
+    if when is None:
+        return True
+    try:
+        return evaluate_condition(
+            when["ast"], condition_context(ir, state, name, workflow_input)
+        )
+    except ConditionError as error:
+        raise ConditionFailed(
+            f"step {name}'s condition ({when['text']}) cannot be evaluated: {error}"
+        ) from None
+
+
+def resolve_requirements(
+    ir: dict[str, Any], state: ExecutionState, workflow_input: Any = None
+) -> list[str]:
+    """Mark the steps that will not run as skipped (a requirement closed the
+    wrong way, or the step's condition is false) and return the steps ready to
+    schedule; raises ConditionFailed.
 
     Skips are not SWF events: they follow from the other steps' states, so
     everyone who reads a history (the decider, diagrams) derives them here.
@@ -362,6 +400,9 @@ def resolve_requirements(ir: dict[str, Any], state: ExecutionState) -> list[str]
             other, wanted = unmet[0]
             step.status = StepStatus.SKIPPED
             step.reason = f"{other.name} is {other.status.value}, not {wanted}"
+        elif not _condition_holds(ir, state, name, workflow_input):
+            step.status = StepStatus.SKIPPED
+            step.reason = f"its condition is false: {ir['steps'][name]['when']['text']}"
         else:
             ready.append(name)
     return ready

@@ -289,3 +289,73 @@ def test_reading_the_output_of_a_failed_completed_requirement_is_explained() -> 
         reason
         == "step after's input uses the output of first, but first failed and left no output"
     )
+
+
+@pytest.fixture(scope="module")
+def conditional() -> dict[str, Any]:
+    return compile_file(FIXTURES / "plans" / "conditional.yml")
+
+
+def test_a_false_condition_skips_the_step(conditional: dict[str, Any]) -> None:
+    history = HistoryBuilder(("Conditional", "1")).started(
+        {"mode": "sd", "height": 480}
+    )
+    history.scheduled("start").completed("start", {"mode": "sd"})
+    assert kinds(decide(conditional, history.events)) == [
+        ("ScheduleActivityTask", "after_start_succeeded")
+    ]
+    history.scheduled("after_start_succeeded").completed(
+        "after_start_succeeded", {"mode": "x"}
+    )
+    result = json.loads(
+        only(decide(conditional, history.events), "CompleteWorkflowExecution")["result"]
+    )
+    assert "hd_only" not in result
+
+
+def test_a_true_condition_runs_the_step(conditional: dict[str, Any]) -> None:
+    history = HistoryBuilder(("Conditional", "1")).started(
+        {"mode": "hd", "height": 1080}
+    )
+    history.scheduled("start").completed("start", {"mode": "hd"})
+    assert kinds(decide(conditional, history.events)) == [
+        ("ScheduleActivityTask", "hd_only"),
+        ("ScheduleActivityTask", "after_start_succeeded"),
+    ]
+
+
+def test_a_condition_sees_the_status_of_a_failed_requirement(
+    conditional: dict[str, Any],
+) -> None:
+    history = HistoryBuilder(("Conditional", "1")).started(
+        {"mode": "hd", "height": 1080}
+    )
+    history.scheduled("start").failed("start")
+    # hd_only is skipped by its requirement; the other by its condition; start's
+    # failure is handled (a `completed` requirement), so the workflow completes.
+    result = only(decide(conditional, history.events), "CompleteWorkflowExecution")
+    assert json.loads(result["result"]) == {}
+
+
+def test_a_condition_that_cannot_be_evaluated_fails_the_workflow() -> None:
+    ir = compile_text(
+        "name: C\nversion: '1'\nlanguage: 2\nactivities: [{name: A, version: '1'}]\n"
+        "steps:\n  - {name: s, activity: A, when: '__input__.size > 3'}\n"
+    )
+    history = HistoryBuilder(("C", "1")).started({"size": "big"})
+    reason = only(decide(ir, history.events), "FailWorkflowExecution")["reason"]
+    assert reason.startswith(
+        "step s's condition (__input__.size > 3) cannot be evaluated: "
+    )
+    assert "'>' needs two numbers or two strings" in reason
+
+
+def test_language_1_plans_compile_to_ir_without_when() -> None:
+    ir = compile_file(COMPAT / "ct_plan.yml")
+    assert all("when" not in step for step in ir["steps"].values())
+    ir = compile_file(FIXTURES / "plans" / "conditional.yml")
+    assert ir["plan_language"] == 2
+    assert ir["steps"]["hd_only"]["when"]["references"] == [
+        {"kind": "input", "path": ["height"]},
+        {"kind": "input", "path": ["mode"]},
+    ]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from pathlib import Path
 
 import av
 import pytest
 
-from tests.cpec_process import cpec
+from tests.cpec_process import cpec, cpec_command
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "plans" / "transcode"
@@ -131,3 +133,45 @@ def test_a_broken_plan_is_not_run(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"{plan}:5:" in result.stderr or f"{plan}:4:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_conditions_choose_which_steps_run() -> None:
+    plan = FIXTURES / "plans" / "conditional.yml"
+    result = cpec(
+        "run", plan, "--input", '{"mode": "hd", "height": 1080}', "--activities", BASIC
+    )
+    assert result.returncode == 0, result.stderr
+    assert list(json.loads(result.stdout)) == [
+        "start",
+        "hd_only",
+        "after_start_succeeded",
+    ]
+    result = cpec(
+        "run", plan, "--input", '{"mode": "sd", "height": 1080}', "--activities", BASIC
+    )
+    assert result.returncode == 0, result.stderr
+    assert list(json.loads(result.stdout)) == ["start", "after_start_succeeded"]
+
+
+def test_what_an_activity_prints_stays_off_the_result() -> None:
+    plan = FIXTURES / "plans" / "slow.yml"
+    result = cpec("run", plan, "--input", '{"seconds": 0}', "--activities", BASIC)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"nap": {"slept": 0}}
+    assert "a line an activity prints" in result.stderr
+
+
+def test_two_runs_cannot_share_a_database(tmp_path: Path) -> None:
+    db = tmp_path / "shared.db"
+    slow = [FIXTURES / "plans" / "slow.yml", "--activities", BASIC, "--db", db]
+    command = [*cpec_command(), "run", *map(str, slow), "--input", '{"seconds": 5}']
+    with subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    ) as first:
+        deadline = time.monotonic() + 30
+        while not db.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)  # until the first run has made (and locked) the database
+        second = cpec("run", *slow, "--input", '{"seconds": 0}')
+        assert second.returncode == 1
+        assert "another cpec run is using the database" in second.stderr
+        assert first.wait(timeout=60) == 0
