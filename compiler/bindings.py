@@ -9,6 +9,7 @@ written.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from jinja2 import TemplateSyntaxError
@@ -67,7 +68,7 @@ def resolve_step_input(plan: Plan, step: Step, sink: DiagnosticSink) -> list[Ref
     for reference in uses.references:
         clean = _check_reference(plan, step, source, reference, sink) and clean
     if clean and not uses.dashed:
-        check_renders_to_json(plan, step, sink)
+        check_renders_to_json(plan, step, template, sink)
     return uses.references
 
 
@@ -105,13 +106,18 @@ def _check_reference(
 ) -> bool:
     """Report what is wrong with one reference; True if nothing is."""
     first_key = reference.path[0] if reference.path else None
-    where = _column_in_blocks(source, reference.line, reference.name, first_key)
+
+    def where() -> Position:
+        # Found only when a diagnostic needs it: searching every line of a
+        # large plan for every reference would cost more than compiling it.
+        return _column_in_blocks(source, reference.line, reference.name, first_key)
+
     subject = f"step {step.name}'s input"
     if reference.name == INPUT_NAME:
         return check_input_path(plan, subject, reference.path, where, sink)
     if reference.name not in plan.steps:
         sink.error(
-            where,
+            where(),
             "E132",
             f"step {step.name}'s input uses '{reference.name}', which is neither "
             f"{INPUT_NAME} nor a step",
@@ -121,7 +127,7 @@ def _check_reference(
     requirement = next((r for r in step.requires if r.step == reference.name), None)
     if requirement is None:
         sink.error(
-            where,
+            where(),
             "E131",
             f"step {step.name}'s input uses step {reference.name}, which it does not require",
             f"add {reference.name} to the requires of {step.name}, "
@@ -130,7 +136,7 @@ def _check_reference(
         return False
     if requirement.status in (Status.FAILED, Status.SKIPPED):
         sink.error(
-            where,
+            where(),
             "E134",
             f"step {step.name}'s input uses the output of {reference.name}, but it "
             f"runs only when {reference.name} is {requirement.status.value}, and then "
@@ -139,7 +145,7 @@ def _check_reference(
         return False
     if requirement.status is Status.COMPLETED:
         sink.warning(
-            where,
+            where(),
             "W134",
             f"step {step.name}'s input uses the output of {reference.name}, but it also "
             f"runs when {reference.name} failed or was skipped, and then there is no "
@@ -154,7 +160,7 @@ def check_output_key(
     subject: str,
     step_name: str,
     path: tuple[str | int, ...],
-    where: Position,
+    where: Callable[[], Position],
     sink: DiagnosticSink,
     code: str = "E133",
 ) -> bool:
@@ -167,7 +173,7 @@ def check_output_key(
         return True
     declared = ", ".join(sorted(activity.outputs_spec)) or "none"
     sink.error(
-        where,
+        where(),
         code,
         f"{subject} uses {step_name}.{key}, but activity "
         f"{activity.name} declares no output '{key}' (its outputs: {declared})",
@@ -180,7 +186,7 @@ def check_input_path(
     plan: Plan,
     subject: str,
     path: tuple[str | int, ...],
-    where: Position,
+    where: Callable[[], Position],
     sink: DiagnosticSink,
 ) -> bool:
     """Follow `__input__.a.b` through the input_spec as far as it describes it."""
@@ -206,8 +212,8 @@ def check_input_path(
         )
         hint = did_you_mean(part, properties)
         if closed:
-            sink.error(where, "E136", message, hint)
+            sink.error(where(), "E136", message, hint)
             return False
-        sink.warning(where, "W136", message, hint or "describe it in the input_spec")
+        sink.warning(where(), "W136", message, hint or "describe it in the input_spec")
         return True
     return True

@@ -6,11 +6,12 @@ their outputs, and their `status` (succeeded, failed or skipped).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from cpe.compiler.bindings import check_input_path, check_output_key
 from cpe.compiler.checker import did_you_mean
-from cpe.compiler.diagnostics import DiagnosticSink
+from cpe.compiler.diagnostics import DiagnosticSink, Position
 from cpe.compiler.plan import Plan, Step
 from cpe.grammar.conditions import locate_references
 from cpe.runtime.templates import INPUT_NAME
@@ -20,6 +21,10 @@ STATUS_KEY = "status"
 
 # What people coming from Python or YAML write for JSON's literals.
 _LITERAL_SLIPS = {"True": "true", "False": "false", "None": "null", "nil": "null"}
+
+
+def _at(position: Position) -> Callable[[], Position]:
+    return lambda: position
 
 
 def _parts(steps: list[dict[str, Any]]) -> tuple[str | int, ...]:
@@ -48,7 +53,7 @@ def check_condition(
         where = node.position_in_content(reference.line, reference.column)
         path = _parts(reference.steps)
         if reference.name == INPUT_NAME:
-            check_input_path(plan, subject, path, where, sink)
+            check_input_path(plan, subject, path, _at(where), sink)
             found.append({"kind": "input", "path": list(path)})
         elif reference.name not in plan.steps:
             sink.error(

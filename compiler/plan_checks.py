@@ -106,28 +106,52 @@ def _inconsistent_timeouts(activity: Activity, sink: DiagnosticSink) -> None:
         )
 
 
+def _outcome_edges(plan: Plan, name: str) -> list[tuple[str, str]]:
+    """The steps `name` needs to have run, and the outcome it needs of each."""
+    edges: list[tuple[str, str]] = []
+    for requirement in plan.steps[name].requires:
+        outcome = _OUTCOMES.get(requirement.status)
+        if outcome is not None and requirement.step in plan.steps:
+            edges.append((requirement.step, outcome))
+    return edges
+
+
+def _needs(plan: Plan, required: str, outcome: str) -> dict[str, str]:
+    """What must have happened for `required` to end with `outcome`: that, and
+    (as it ran) the outcomes its own requirements needed, transitively."""
+    needs = {required: outcome}
+    stack = [required]
+    while stack:
+        for other, wanted in _outcome_edges(plan, stack.pop()):
+            if other not in needs:
+                needs[other] = wanted
+                stack.append(other)
+    return needs
+
+
 def _steps_that_never_run(plan: Plan, order: list[str], sink: DiagnosticSink) -> None:
     """A step runs only if each requirement ends as it asks; a requirement on a
     step that must have succeeded (or failed) carries that step's own needs.
-    When two needs ask one step for different outcomes, the step never runs."""
-    needs: dict[str, dict[str, str]] = {}
+    When two needs ask one step for different outcomes, the step never runs.
+
+    Only a step with two or more such requirements can hold a contradiction
+    its requirements did not (in a DAG no step needs itself), so only those
+    are walked: the check stays linear on long chains.
+    """
     for name in order:
-        step = plan.steps[name]
+        edges = _outcome_edges(plan, name)
+        if len(edges) < 2:
+            continue
         mine: dict[str, str] = {}
         conflict: tuple[str, str, str] | None = None
-        for requirement in step.requires:
-            outcome = _OUTCOMES.get(requirement.status)
-            if outcome is None or requirement.step not in plan.steps:
-                continue
-            implied = {**needs.get(requirement.step, {}), requirement.step: outcome}
-            for other, wanted in implied.items():
+        for required, outcome in edges:
+            for other, wanted in _needs(plan, required, outcome).items():
                 if mine.setdefault(other, wanted) != wanted and conflict is None:
                     conflict = (other, mine[other], wanted)
-        needs[name] = mine
         if conflict is not None:
             other, one, two = conflict
             sink.warning(
-                step.position,
+                plan.steps[name].position,
                 "W154",
                 f"step {name} can never run: it needs {other} to have both "
                 f"{one} and {two}",

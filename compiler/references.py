@@ -57,7 +57,7 @@ class TemplateUses:
     """Each filter and test the template applies, with its line."""
 
 
-def _chain(node: nodes.Node) -> tuple[nodes.Name, list[str | int]] | None:
+def chain_of(node: nodes.Node) -> tuple[nodes.Name, list[str | int]] | None:
     """For `a.b["c"][0]`, the name `a` and the path ["b", "c", 0]."""
     path: list[str | int] = []
     while True:
@@ -77,7 +77,7 @@ def _chain(node: nodes.Node) -> tuple[nodes.Name, list[str | int]] | None:
 
 def _dotted(node: nodes.Node) -> tuple[nodes.Name, list[str]] | None:
     """For `a.b.c` written with dots only, the name and ["b", "c"]."""
-    chain = _chain(node)
+    chain = chain_of(node)
     if chain is None or not all(isinstance(part, str) for part in chain[1]):
         return None
     name, path = chain
@@ -126,7 +126,7 @@ def find_uses(template: nodes.Template, text: str) -> TemplateUses:
                 uses.references.append(dashed.reference)
                 return
         chain = (
-            _chain(node) if isinstance(node, nodes.Getattr | nodes.Getitem) else None
+            chain_of(node) if isinstance(node, nodes.Getattr | nodes.Getitem) else None
         )
         if chain is not None:
             name, path = chain

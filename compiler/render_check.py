@@ -11,9 +11,11 @@ import re
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
 
 from cpe.compiler.diagnostics import DiagnosticSink, Position
 from cpe.compiler.plan import Plan, Step
+from cpe.compiler.references import chain_of
 from cpe.runtime.swf_errors import PAYLOAD_LIMIT
 from cpe.runtime.templates import INPUT_NAME, as_json, make_environment, render
 
@@ -86,11 +88,58 @@ def _context(plan: Plan, step: Step) -> dict[str, Any]:
     return context
 
 
-def check_renders_to_json(plan: Plan, step: Step, sink: DiagnosticSink) -> None:
+_NOT_PLAIN = object()
+
+
+def _plain_value(node: nodes.Node, context: dict[str, Any]) -> Any:
+    """The value of `{{ name.a["b"][0] }}` in `context`, or _NOT_PLAIN."""
+    chain = chain_of(node)
+    if chain is None or chain[0].name not in context:
+        return _NOT_PLAIN
+    value = context[chain[0].name]
+    for part in chain[1]:
+        if isinstance(value, dict) and isinstance(part, str) and part in value:
+            value = value[part]
+        elif (
+            isinstance(value, list)
+            and isinstance(part, int)
+            and -len(value) <= part < len(value)
+        ):
+            value = value[part]
+        else:
+            return _NOT_PLAIN
+    return value
+
+
+def _render_plain(template: nodes.Template, context: dict[str, Any]) -> str | None:
+    """Most templates are JSON text with `{{ paths }}` in it: those are written
+    here directly (compiling a template to Python code costs far more); None
+    for anything else, which Jinja renders."""
+    parts: list[str] = []
+    for output in template.body:
+        if not isinstance(output, nodes.Output):
+            return None
+        for node in output.nodes:
+            if isinstance(node, nodes.TemplateData):
+                parts.append(node.data)
+                continue
+            value = _plain_value(node, context)
+            if value is _NOT_PLAIN:
+                return None
+            parts.append(_as_json_or_marker(value))
+    return "".join(parts)
+
+
+def check_renders_to_json(
+    plan: Plan, step: Step, template: nodes.Template, sink: DiagnosticSink
+) -> None:
     assert step.input is not None
     source = step.input
+    context = _context(plan, step)
     try:
-        text = render(source.text, _context(plan, step), _ENVIRONMENT)
+        text = _render_plain(template, context)
+        if text is None:
+            text = render(source.text, context, _ENVIRONMENT)
     except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError):
         # Placeholders are not real data: a template doing arithmetic on
         # them may fail here and work at run time, so stay silent.
@@ -142,7 +191,8 @@ def _template_position(
 
     Values render on one line each, so lines match as long as no block tag
     spans lines; the column is exact on lines without placeholders. An error
-    past the end (an unclosed brace) points at the last line.
+    past the end (an unclosed brace) points at the last line, and a missing
+    comma at the end of the line that lacks it, where the author must type it.
     """
     lines = template.splitlines() or [""]
     rendered = error.doc.splitlines() or [""]
@@ -151,11 +201,19 @@ def _template_position(
     rendered_line = (
         rendered[error.lineno - 1] if error.lineno <= len(rendered) else None
     )
+    at_line_start = (
+        rendered_line is not None and not rendered_line[: error.colno - 1].strip()
+    )
+    if error.msg == "Expecting ',' delimiter" and at_line_start and line > 1:
+        before = next((i for i in range(line - 1, 0, -1) if lines[i - 1].strip()), None)
+        if before is not None:
+            position: Position = locate(before, len(lines[before - 1].rstrip()) + 1)
+            return position
     if "{{" not in text and "{%" not in text and rendered_line == text:
         column = error.colno
     else:
         column = len(text) - len(text.lstrip()) + 1
-    position: Position = locate(line, column)
+    position = locate(line, column)
     return position
 
 

@@ -7,11 +7,12 @@ what compiles is exactly what runs.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from jinja2 import StrictUndefined, Undefined, nodes
+from jinja2 import StrictUndefined, Template, Undefined, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -119,10 +120,17 @@ def parse(template: str) -> nodes.Template:
     return ENVIRONMENT.parse(template)
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(template: str, environment: SandboxedEnvironment) -> Template:
+    # A decider renders the same few templates on every replay of a history;
+    # compiling one to Python code costs far more than rendering it.
+    return environment.from_string(template)
+
+
 def render(
     template: str,
     context: Mapping[str, Any],
     environment: SandboxedEnvironment = ENVIRONMENT,
 ) -> str:
     """Render a template; raises jinja2 errors (UndefinedError, ...) on failure."""
-    return environment.from_string(template).render(dict(context))
+    return _compiled(template, environment).render(dict(context))
