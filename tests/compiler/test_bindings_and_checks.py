@@ -124,8 +124,10 @@ def test_a_quoted_placeholder_does_not_render_to_json() -> None:
 
 def test_a_missing_comma_is_found_at_the_end_of_the_line_that_lacks_it() -> None:
     found = diagnostics(with_step('{\n  "a": {{ probe.size }}\n  "b": 2\n}\n'))
-    # `      "a": {{ probe.size }}` ends at column 28; the comma goes after it.
-    assert [(line, column, code) for line, column, code, _, _ in found] == [(22, 29, "E138")]
+    # `        "a": {{ probe.size }}` ends at column 29; the comma goes after it.
+    assert [(line, column, code) for line, column, code, _, _ in found] == [
+        (22, 29, "E138")
+    ]
 
 
 def test_a_duplicate_key_in_the_rendered_json_is_a_warning() -> None:
