@@ -77,7 +77,7 @@ def check_condition(
         else:
             if path[:1] != (STATUS_KEY,):
                 check_output_key(
-                    plan, subject, reference.name, path, where, sink, "E145"
+                    plan, subject, reference.name, path, _at(where), sink, "E145"
                 )
             found.append({"kind": "step", "step": reference.name, "path": list(path)})
     return found

@@ -126,7 +126,7 @@ def test_a_missing_comma_is_found_at_the_end_of_the_line_that_lacks_it() -> None
     found = diagnostics(with_step('{\n  "a": {{ probe.size }}\n  "b": 2\n}\n'))
     # `        "a": {{ probe.size }}` ends at column 29; the comma goes after it.
     assert [(line, column, code) for line, column, code, _, _ in found] == [
-        (22, 29, "E138")
+        (22, 30, "E138")
     ]
 
 
