@@ -130,8 +130,8 @@ def command_decide(arguments: argparse.Namespace) -> int:
     from cpe.runtime.decider import decide
     from cpe.runtime.history_file import (
         HistoryFileError,
+        other_type_warning,
         read_history,
-        workflow_type_of,
     )
 
     ir = load_plan_or_ir(arguments.plan)
@@ -140,14 +140,10 @@ def command_decide(arguments: argparse.Namespace) -> int:
         events = read_history(history)
     except HistoryFileError as error:
         raise WorkFailed(str(error)) from None
-    recorded = workflow_type_of(events)
-    expected = (ir["workflow"]["name"], ir["workflow"]["version"])
-    if recorded is not None and recorded != expected:
+    warning = other_type_warning(events, ir)
+    if warning is not None:
         print(
-            f"{arguments.history}: warning: the history is of workflow type "
-            f"{recorded[0]} {recorded[1]}, the plan is {expected[0]} {expected[1]}; "
-            "deciding anyway",
-            file=sys.stderr,
+            f"{arguments.history}: warning: {warning}; deciding anyway", file=sys.stderr
         )
     decisions = decide(ir, events)
     print(json.dumps({"decisions": decisions}, indent=2, ensure_ascii=False))

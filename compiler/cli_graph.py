@@ -190,17 +190,11 @@ def _overlay_of(
     from cpe.compiler.cli import WorkFailed
     from cpe.compiler.diagram import overlay_from_history
     from cpe.runtime.history import HistoryError
-    from cpe.runtime.history_file import workflow_type_of
+    from cpe.runtime.history_file import other_type_warning
 
-    recorded = workflow_type_of(events)
-    expected = (ir["workflow"]["name"], ir["workflow"]["version"])
-    if recorded is not None and recorded != expected:
-        print(
-            f"{where}: warning: the history is of workflow type "
-            f"{recorded[0]} {recorded[1]}, the plan is {expected[0]} {expected[1]}; "
-            "drawing it anyway",
-            file=sys.stderr,
-        )
+    warning = other_type_warning(events, ir)
+    if warning is not None:
+        print(f"{where}: warning: {warning}; drawing it anyway", file=sys.stderr)
     try:
         return overlay_from_history(ir, events)
     except HistoryError as error:

@@ -84,3 +84,15 @@ def workflow_type_of(events: list[dict[str, Any]]) -> tuple[str, str] | None:
             if isinstance(name, str) and isinstance(version, str):
                 return name, version
     return None
+
+
+def other_type_warning(events: list[dict[str, Any]], ir: dict[str, Any]) -> str | None:
+    """A sentence saying the history is of another workflow type than `ir`, if it is."""
+    recorded = workflow_type_of(events)
+    expected = (ir["workflow"]["name"], ir["workflow"]["version"])
+    if recorded is None or recorded == expected:
+        return None
+    return (
+        f"the history is of workflow type {recorded[0]} {recorded[1]}, "
+        f"the plan is {expected[0]} {expected[1]}"
+    )
