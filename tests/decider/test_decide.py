@@ -359,3 +359,23 @@ def test_language_1_plans_compile_to_ir_without_when() -> None:
         {"kind": "input", "path": ["height"]},
         {"kind": "input", "path": ["mode"]},
     ]
+
+
+def test_selectors_with_indexes_and_wildcards_shape_outputs() -> None:
+    ir = compile_text(
+        "name: S\nversion: '1'\nactivities:\n"
+        "  - name: A\n    version: '1'\n"
+        "    outputs_spec: {sizes: '$.items[*].size', last: '$.items[-1].name',"
+        " odd: '$[\"odd key\"]'}\n"
+        "steps:\n  - {name: first, activity: A}\n"
+        "  - {name: after, activity: A, requires: [first],"
+        ' input: \'{"s": {{ first.sizes }}, "l": {{ first.last }}, "o": {{ first.odd }}}\'}\n'
+    )
+    history = HistoryBuilder(("S", "1")).started({})
+    result = {
+        "items": [{"size": 1, "name": "a"}, {"size": 2, "name": "b"}],
+        "odd key": True,
+    }
+    history.scheduled("first").completed("first", result)
+    attributes = only(decide(ir, history.events), "ScheduleActivityTask")
+    assert json.loads(attributes["input"]) == {"s": [1, 2], "l": "b", "o": True}
