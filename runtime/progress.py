@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+import json
 from typing import Any, TextIO
 
-from cpe.runtime.history import EVENT_HANDLING
+from cpe.runtime.history import (
+    EVENT_HANDLING,
+    ConditionFailed,
+    HistoryError,
+    StepStatus,
+    fold,
+    in_order,
+    resolve_requirements,
+)
 
 
 class ProgressPrinter:
@@ -16,21 +24,48 @@ class ProgressPrinter:
     whichever process did the work.
     """
 
-    def __init__(self, stream: TextIO | None, step_names: Iterable[str] = ()) -> None:
+    def __init__(self, stream: TextIO | None, ir: dict[str, Any] | None = None) -> None:
         self.stream = stream
+        self._ir = ir
+        self._skipped: set[str] = set()
         self._seen = 0
         self._steps_by_scheduled_id: dict[int, str] = {}
         self._started_at: dict[str, datetime.datetime] = {}
-        self._width = max((len(name) for name in step_names), default=12)
+        self._width = max(
+            (len(name) for name in (ir or {}).get("order", [])), default=12
+        )
 
     def show(self, events: list[dict[str, Any]]) -> None:
+        lines: list[str] = []
         for event in events:
             if event["eventId"] <= self._seen:
                 continue
             self._seen = event["eventId"]
             line = self._line(event)
-            if line and self.stream is not None:
+            if line:
+                lines.append(line)
+        lines.extend(self._newly_skipped(events))
+        if self.stream is not None:
+            for line in lines:
                 print(line, file=self.stream, flush=True)
+
+    def _newly_skipped(self, events: list[dict[str, Any]]) -> list[str]:
+        # Skips leave no event in the history; they are derived as the
+        # decider derives them.
+        if self._ir is None:
+            return []
+        try:
+            state = fold(self._ir, in_order(events))
+            workflow_input = json.loads(state.input_text) if state.input_text else None
+            resolve_requirements(self._ir, state, workflow_input)
+        except (HistoryError, ConditionFailed, ValueError):
+            return []
+        lines = []
+        for name, step in state.steps.items():
+            if step.status is StepStatus.SKIPPED and name not in self._skipped:
+                self._skipped.add(name)
+                lines.append(self._step(name, f"skipped: {step.reason}"))
+        return lines
 
     def _line(self, event: dict[str, Any]) -> str | None:
         event_type = event["eventType"]

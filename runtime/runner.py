@@ -249,9 +249,7 @@ def _run(
     )
     began = time.monotonic()
     try:
-        outcome = _watch(
-            swf, domain, execution, pool, ProgressPrinter(progress, ir["order"])
-        )
+        outcome = _watch(swf, domain, execution, pool, ProgressPrinter(progress, ir))
     except KeyboardInterrupt:
         # Leave no open execution behind in a database that outlives the run.
         swf.terminate_workflow_execution(

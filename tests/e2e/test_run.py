@@ -84,6 +84,7 @@ def test_a_failure_handler_is_skipped_when_nothing_failed() -> None:
     result = cpec("run", plan, "--input", '{"mode": "ok"}', "--activities", BASIC)
     assert result.returncode == 0, result.stderr
     assert list(json.loads(result.stdout)) == ["start", "explode"]
+    assert "recover  skipped: explode is succeeded, not failed" in result.stderr
 
 
 def test_an_unhandled_failure_exits_1_with_the_reason(tmp_path: Path) -> None:
