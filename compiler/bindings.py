@@ -121,7 +121,9 @@ def _check_reference(
             "E132",
             f"step {step.name}'s input uses '{reference.name}', which is neither "
             f"{INPUT_NAME} nor a step",
-            did_you_mean(reference.name, [*plan.steps, INPUT_NAME]),
+            did_you_mean(
+                reference.name, [n for n in [*plan.steps, INPUT_NAME] if n != step.name]
+            ),
         )
         return False
     requirement = next((r for r in step.requires if r.step == reference.name), None)

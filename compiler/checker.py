@@ -248,8 +248,13 @@ class Checker:
     def language(self, node: Node | None) -> int:
         if node is None:
             return 1
-        if isinstance(node, Scalar) and node.value in SUPPORTED_LANGUAGES:
-            return int(node.value)
+        value = node.value if isinstance(node, Scalar) else None
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and value in SUPPORTED_LANGUAGES
+        ):
+            return value
         self.sink.error(
             node.position,
             "E113",

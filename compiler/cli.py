@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -156,6 +157,8 @@ def command_decide(arguments: argparse.Namespace) -> int:
 def command_run(arguments: argparse.Namespace) -> int:
     from cpe.runtime.runner import RunError, run_plan
 
+    if arguments.db is not None and Path(arguments.db).is_dir():
+        raise UsageError(f"--db {arguments.db} is a directory; name a database file")
     ir = load_plan_or_ir(arguments.plan)
     workflow_input = _read_input(arguments.input)
     sources = arguments.activities or [_default_activities(arguments.plan)]
@@ -410,9 +413,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WorkFailed as error:
         print(f"cpec {arguments.command}: error: {error}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interruption:
         print(f"cpec {arguments.command}: interrupted", file=sys.stderr)
-        return 130
+        # By shell convention, 128 + the signal's number.
+        terminated = type(interruption).__name__ == "Terminated"
+        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
     except BrokenPipeError:
         return EXIT_FAILED
     except Exception as error:

@@ -7,7 +7,7 @@ from typing import Any
 
 from cpe.compiler.bindings import resolve_step_input
 from cpe.compiler.checker import Checker
-from cpe.compiler.condition_checks import check_condition
+from cpe.compiler.condition_checks import check_condition, check_condition_shape
 from cpe.compiler.diagnostics import CompileError, Diagnostic, DiagnosticSink, Position
 from cpe.compiler.graph import build_graph, topological_order
 from cpe.compiler.ir import emit
@@ -41,6 +41,7 @@ def _compile(text: str, path: str) -> tuple[dict[str, Any] | None, list[Diagnost
             references[step.name] = resolve_step_input(plan, step, sink)
         if step.when is not None:
             conditions[step.name] = check_condition(plan, step, sink)
+            check_condition_shape(plan, step, sink)
     if sink.has_errors:
         return None, sink.diagnostics
     order = topological_order(plan, graph)

@@ -72,7 +72,8 @@ def step_annotations(ir: dict[str, Any], name: str) -> list[str]:
     lines = [f"{activity['name']} {activity['version']}"]
     when = step.get("when")
     if when is not None:
-        text = when["text"] if len(when["text"]) <= 60 else when["text"][:57] + "..."
+        text = " ".join(when["text"].split())  # one line, whatever the YAML
+        text = text if len(text) <= 60 else text[:57] + "..."
         lines.append(f"when {text}")
     return lines
 

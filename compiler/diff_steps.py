@@ -12,8 +12,9 @@ from cpe.compiler.diff_inputs import input_changes
 from cpe.compiler.diff_model import Change, Subject
 from cpe.compiler.diff_requires import WANTED, requirement_changes
 from cpe.compiler.diff_values import listing
+from cpe.grammar.conditions import format_condition
 
-STEP_KEYS = {"name", "activity", "requires", "input"}
+STEP_KEYS = {"name", "activity", "requires", "input", "when"}
 # The fold maps every activity event of a history to a step by its activity
 # id, which is the step's name; a name the IR lacks fails the replay.
 UNKNOWN_NAME = (
@@ -98,8 +99,52 @@ def _compared(context: DiffContext, name: str, old: dict[str, Any]) -> Iterator[
         yield _activity_changed(context, name, old, new)
     yield from requirement_changes(context, name, old, new)
     yield from input_changes(context, name, old, new)
+    yield from _condition_changes(name, old.get("when"), new.get("when"))
     yield from unknown_key_changes(
         "step-key-changed", Subject("step", name), old, new, STEP_KEYS
+    )
+
+
+def _condition_changes(
+    name: str, old: dict[str, Any] | None, new: dict[str, Any] | None
+) -> Iterator[Change]:
+    """A step's `when` (plan language 2), compared by meaning: two texts that
+    parse to the same condition are the same condition."""
+    if old == new:
+        return
+    if old and new and old["ast"] == new["ast"]:
+        yield Change(
+            kind="condition-text-changed",
+            subject=Subject("step", name),
+            key="when",
+            message=f"step {name}'s condition is written differently, with the same meaning",
+            before=old["text"],
+            after=new["text"],
+            breaking=False,
+            note="the condition parses to the same expression",
+        )
+        return
+    before = format_condition(old["ast"]) if old else None
+    after = format_condition(new["ast"]) if new else None
+    if before is None:
+        message = f"step {name} now runs only when {after}"
+    elif after is None:
+        message = f"step {name} no longer has a condition (it was {before})"
+    else:
+        message = f"step {name}'s condition {before} → {after}"
+    yield Change(
+        kind="condition-changed",
+        subject=Subject("step", name),
+        key="when",
+        message=message,
+        before=before,
+        after=after,
+        breaking=None,
+        note=(
+            "skips leave no trace in a history: a running execution decides this "
+            "step again with the new condition at its next decision, unless the step "
+            "was already scheduled, so a step the old condition skipped may run"
+        ),
     )
 
 

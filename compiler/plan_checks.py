@@ -25,6 +25,9 @@ def check_plan(
     _unread_outputs(plan, references, sink)
     for activity in plan.activities.values():
         _inconsistent_timeouts(activity, sink)
+        _longer_than_the_workflow(plan, activity, sink)
+        if plan.language >= 2:
+            _status_output(activity, sink)
     _steps_that_never_run(plan, order, sink)
 
 
@@ -127,6 +130,34 @@ def _needs(plan: Plan, required: str, outcome: str) -> dict[str, str]:
                 needs[other] = wanted
                 stack.append(other)
     return needs
+
+
+def _longer_than_the_workflow(
+    plan: Plan, activity: Activity, sink: DiagnosticSink
+) -> None:
+    execution = _seconds(plan.execution_start_to_close_timeout)
+    start_to_close = _seconds(activity.timeouts["start_to_close_timeout"])
+    if execution is None or start_to_close is None or start_to_close <= execution:
+        return
+    sink.warning(
+        activity.key_positions.get("start_to_close_timeout", activity.position),
+        "W152",
+        f"activity {activity.name}: start_to_close_timeout ({start_to_close} s) is longer "
+        f"than the workflow's default_execution_start_to_close_timeout ({execution} s); "
+        "the workflow times out first",
+    )
+
+
+def _status_output(activity: Activity, sink: DiagnosticSink) -> None:
+    selector = (activity.outputs_spec or {}).get("status")
+    if selector is not None:
+        sink.warning(
+            selector.position,
+            "W148",
+            f"activity {activity.name} declares an output 'status'; in a condition, "
+            "step.status is how the step ended, so this output cannot be read there",
+            "rename the output",
+        )
 
 
 def _steps_that_never_run(plan: Plan, order: list[str], sink: DiagnosticSink) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from jinja2 import nodes
 
-from cpe.runtime.templates import INPUT_NAME
+from cpe.runtime.templates import ENVIRONMENT, INPUT_NAME
 
 Path = tuple[str | int, ...]
 
@@ -85,7 +85,9 @@ def _dotted(node: nodes.Node) -> tuple[nodes.Name, list[str]] | None:
 
 
 def _local_names(template: nodes.Template) -> set[str]:
-    names: set[str] = set()
+    # Inside a for-loop, `loop` is Jinja's own (loop.first, loop.last, ...).
+    names: set[str] = {"loop"} if any(template.find_all(nodes.For)) else set()
+    names.update(ENVIRONMENT.globals)  # `null`
     for target in template.find_all(nodes.Name):
         if target.ctx in ("store", "param"):
             names.add(target.name)

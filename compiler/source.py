@@ -48,6 +48,9 @@ class Scalar(Node):
     content_indent: int = 0
     raw: str = ""
     """For flow scalars (plain and quoted), the source text as written."""
+    source_lines: list[str] = field(default_factory=list, repr=False)
+    """For folded block scalars (``>``), the file's lines."""
+    _places: list[Position] | None = field(default=None, repr=False)
 
     @property
     def is_null(self) -> bool:
@@ -59,11 +62,20 @@ class Scalar(Node):
 
     def position_in_content(self, line: int, column: int) -> Position:
         """Map a 1-based (line, column) inside the scalar's value to the file."""
-        if self.style in ("|", ">"):
+        if self.style == "|":
             return Position(
                 self.first_content_line + line - 1, self.content_indent + column - 1
             )
-        places = _flow_places(self.raw, self.position, self.style)
+        if self._places is None:
+            # Worked out once, and only when a diagnostic needs a position.
+            self._places = (
+                _folded_places(
+                    self.source_lines, self.first_content_line, self.content_indent
+                )
+                if self.style == ">"
+                else _flow_places(self.raw, self.position, self.style)
+            )
+        places = self._places
         lines = self.text.split("\n")
         offset = sum(len(text) + 1 for text in lines[: max(line - 1, 0)]) + column - 1
         if 0 <= offset < len(places):
@@ -87,6 +99,7 @@ def _flow_places(raw: str, start: Position, style: str | None) -> list[Position]
     index = 0
     if style in ("'", '"'):
         index, column = 1, column + 1
+    end = len(raw) - (1 if style in ("'", '"') else 0)
 
     def advance(count: int) -> None:
         nonlocal index, line, column
@@ -97,16 +110,20 @@ def _flow_places(raw: str, start: Position, style: str | None) -> list[Position]
                 column += 1
             index += 1
 
-    end = len(raw) - (1 if style in ("'", '"') else 0)
     while index < end:
         char = raw[index]
         if char in " \t":
-            run = len(raw[index:end]) - len(raw[index:end].lstrip(" \t"))
-            if index + run < end and raw[index + run] == "\n":
-                advance(run)  # spaces before a line break are not in the value
+            run_end = index
+            while run_end < end and raw[run_end] in " \t":
+                run_end += 1
+            if run_end < end and raw[run_end] == "\n":
+                advance(
+                    run_end - index
+                )  # spaces before a line break are not in the value
                 continue
         if char == "\n":
             breaks = 0
+            here = Position(line, column)
             while index < end and raw[index] in " \t\n":
                 breaks += raw[index] == "\n"
                 here = Position(line, column)
@@ -117,10 +134,35 @@ def _flow_places(raw: str, start: Position, style: str | None) -> list[Position]
         if style == "'" and raw.startswith("''", index):
             advance(2)
         elif style == '"' and char == "\\" and index + 1 < end:
-            follower = raw[index + 1]
-            advance(2 + _HEX_ESCAPES.get(follower, 0))
+            advance(2 + _HEX_ESCAPES.get(raw[index + 1], 0))
         else:
             advance(1)
+    return places
+
+
+def _folded_places(lines: list[str], first: int, indent: int) -> list[Position]:
+    """The source position of each character of a folded (`>`) block's value:
+    a line break between two lines of text reads as a space, a break before a
+    blank or more-indented line stays a break."""
+    places: list[Position] = []
+    previous_kind = ""
+    for number in range(first, len(lines) + 1):
+        text = lines[number - 1]
+        if text.strip() and len(text) - len(text.lstrip(" ")) < indent - 1:
+            break  # the block ended
+        kind = (
+            "blank"
+            if not text.strip()
+            else ("more" if text[indent - 1 : indent] in (" ", "\t") else "text")
+        )
+        if previous_kind:
+            joiner = Position(number - 1, len(lines[number - 2]) + 1)
+            folds = previous_kind == "text" and kind == "text"
+            if folds or kind != "blank" or previous_kind != "blank":
+                places.append(joiner)
+        content = text[indent - 1 :] if kind != "blank" else ""
+        places.extend(Position(number, indent + i) for i in range(len(content)))
+        previous_kind = kind
     return places
 
 
@@ -236,6 +278,8 @@ class _Builder:
             scalar.tag, scalar.value = _STR_TAG, scalar.text
         if node.style in ("|", ">"):
             scalar.first_content_line, scalar.content_indent = self._block_start(node)
+            if node.style == ">":
+                scalar.source_lines = self._lines
         else:
             scalar.raw = self._text[node.start_mark.index : node.end_mark.index]
         return scalar

@@ -154,6 +154,55 @@ def _unhandled_failures(ir: dict[str, Any], state: ExecutionState) -> list[StepS
     ]
 
 
+def _what_is_missing(
+    name: str, step: dict[str, Any], state: ExecutionState, workflow_input: Any
+) -> str:
+    """Why rendering met an undefined value, in the plan's terms, not Jinja's.
+
+    Only asked once rendering failed: a template may guard an optional value
+    (`| default(...)`), so a missing value is not an error by itself.
+    """
+    for reference in step["input"]["references"]:
+        if reference["kind"] == "step":
+            other = state.steps[reference["step"]]
+            if other.status is not StepStatus.SUCCEEDED:
+                return (
+                    f"step {name}'s input uses the output of {other.name}, but "
+                    f"{other.name} {_ENDED[other.status]} and left no output"
+                )
+            data, walked = other.output, other.name
+        else:
+            data, walked = workflow_input, INPUT_NAME
+        for part in reference["path"]:
+            if not _has(data, part):
+                owner = (
+                    "the workflow input"
+                    if reference["kind"] == "input"
+                    else "its output"
+                )
+                return (
+                    f"step {name}'s input uses {walked}{_show(part)}, "
+                    f"which {owner} does not have"
+                )
+            data = data[part]
+            walked += _show(part)
+    return f"step {name}'s input uses a value that is not there"
+
+
+def _has(data: Any, part: str | int) -> bool:
+    if isinstance(data, dict):
+        return isinstance(part, str) and part in data
+    return (
+        isinstance(data, list)
+        and isinstance(part, int)
+        and -len(data) <= part < len(data)
+    )
+
+
+def _show(part: str | int) -> str:
+    return f"[{part}]" if isinstance(part, int) else f".{part}"
+
+
 _ENDED = {
     StepStatus.FAILED: "failed",
     StepStatus.TIMED_OUT: "timed out",
@@ -174,17 +223,12 @@ def _step_input(
         other = state.steps[requirement["step"]]
         if other.status is StepStatus.SUCCEEDED:
             context[other.name] = other.output
-    for reference in step["input"]["references"]:
-        # A `completed` requirement lets a step run after one that failed or
-        # was skipped, which left no output to read.
-        if reference["kind"] == "step" and reference["step"] not in context:
-            other = state.steps[reference["step"]]
-            raise WorkflowFailure(
-                f"step {name}'s input uses the output of {other.name}, but "
-                f"{other.name} {_ENDED[other.status]} and left no output"
-            )
     try:
         text = render(step["input"]["template"], context)
+    except jinja2.UndefinedError:
+        raise WorkflowFailure(
+            _what_is_missing(name, step, state, workflow_input)
+        ) from None
     except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError) as error:
         message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
         raise WorkflowFailure(

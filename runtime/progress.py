@@ -9,6 +9,7 @@ from typing import Any, TextIO
 from cpe.runtime.history import (
     EVENT_HANDLING,
     ConditionFailed,
+    ExecutionState,
     HistoryError,
     StepStatus,
     fold,
@@ -28,6 +29,7 @@ class ProgressPrinter:
         self.stream = stream
         self._ir = ir
         self._skipped: set[str] = set()
+        self._state: ExecutionState | None = None
         self._seen = 0
         self._steps_by_scheduled_id: dict[int, str] = {}
         self._started_at: dict[str, datetime.datetime] = {}
@@ -36,6 +38,7 @@ class ProgressPrinter:
         )
 
     def show(self, events: list[dict[str, Any]]) -> None:
+        self._state = self._fold(events)
         lines: list[str] = []
         for event in events:
             if event["eventId"] <= self._seen:
@@ -44,24 +47,29 @@ class ProgressPrinter:
             line = self._line(event)
             if line:
                 lines.append(line)
-        lines.extend(self._newly_skipped(events))
+        lines.extend(self._newly_skipped())
         if self.stream is not None:
             for line in lines:
                 print(line, file=self.stream, flush=True)
 
-    def _newly_skipped(self, events: list[dict[str, Any]]) -> list[str]:
-        # Skips leave no event in the history; they are derived as the
-        # decider derives them.
+    def _fold(self, events: list[dict[str, Any]]) -> ExecutionState | None:
+        """The steps' states as the decider sees them: a completed task whose
+        outputs cannot be read is a failed step, and skips leave no event."""
         if self._ir is None:
-            return []
+            return None
         try:
             state = fold(self._ir, in_order(events))
             workflow_input = json.loads(state.input_text) if state.input_text else None
             resolve_requirements(self._ir, state, workflow_input)
         except (HistoryError, ConditionFailed, ValueError):
+            return None
+        return state
+
+    def _newly_skipped(self) -> list[str]:
+        if self._state is None:
             return []
         lines = []
-        for name, step in state.steps.items():
+        for name, step in self._state.steps.items():
             if step.status is StepStatus.SKIPPED and name not in self._skipped:
                 self._skipped.add(name)
                 lines.append(self._step(name, f"skipped: {step.reason}"))
@@ -88,6 +96,9 @@ class ProgressPrinter:
                 self._started_at[step] = when
             return self._step(step, f"started on {attributes.get('identity', '?')}")
         if event_type == "ActivityTaskCompleted" and step:
+            folded = self._state.steps.get(step) if self._state else None
+            if folded is not None and folded.status is StepStatus.FAILED:
+                return self._step(step, f"failed: {folded.reason}")
             return self._step(step, "succeeded" + self._took(step, when))
         if event_type == "ActivityTaskFailed" and step:
             return self._step(step, f"failed: {attributes.get('reason', '')}")

@@ -43,6 +43,10 @@ _POLL_TIMEOUT = 0.25
 _WATCH_INTERVAL = 0.2
 
 
+class Terminated(KeyboardInterrupt):
+    """The run was stopped with SIGTERM; it cleans up as for Ctrl-C."""
+
+
 class RunError(Exception):
     """The run could not be set up (the workflow itself never started)."""
 
@@ -177,7 +181,7 @@ def _terminate_as_interrupt() -> Iterator[None]:
     """SIGTERM (a `kill`, a service stop) cleans up as Ctrl-C does."""
 
     def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        raise Terminated
 
     if threading.current_thread() is not threading.main_thread():
         yield

@@ -14,6 +14,7 @@ from typing import Any
 
 from jinja2 import StrictUndefined, Template, Undefined, nodes
 from jinja2.exceptions import SecurityError
+from jinja2.runtime import LoopContext
 from jinja2.sandbox import SandboxedEnvironment
 
 INPUT_NAME = "__input__"
@@ -41,6 +42,9 @@ def as_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=False)
 
 
+LOOP_ATTRIBUTES = frozenset(
+    {"first", "last", "index", "index0", "revindex", "revindex0", "length"}
+)
 MAX_EXPONENT = 64
 MAX_POWER_BITS = 4096
 MAX_REPEATED_LENGTH = 100_000
@@ -77,6 +81,9 @@ class _DataOnlyEnvironment(SandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, LoopContext) and attribute in LOOP_ATTRIBUTES:
+            # `{% if not loop.last %},{% endif %}` is how a loop writes a JSON list.
+            return getattr(obj, attribute)
         if isinstance(obj, Mapping) and attribute in obj:
             return obj[attribute]
         return self.undefined(obj=obj, name=attribute)
@@ -105,6 +112,8 @@ def make_environment(
         keep_trailing_newline=True,
     )
     environment.globals.clear()
+    # JSON's spelling of Jinja's `none`, for authors who write JSON templates.
+    environment.globals["null"] = None
     kept = {name: environment.filters[name] for name in _SAFE_FILTERS}
     environment.filters.clear()
     environment.filters.update(kept)

@@ -117,3 +117,58 @@ def test_when_needs_plan_language_2() -> None:
             "add 'language: 2' at the top of the plan",
         )
     ]
+
+
+def codes(condition: str, plan: str = PLAN) -> list[tuple[str, str]]:
+    return [(code, message) for _, _, code, message, _ in diagnostics(condition, plan)]
+
+
+def test_values_that_are_never_true_or_false() -> None:
+    assert codes("1") == [
+        ("E146", "step next's condition can never be evaluated: 1 is not true or false")
+    ]
+    assert codes("'\"a\" < 1'") == [
+        (
+            "E146",
+            "step next's condition can never be evaluated: '<' needs two numbers or two "
+            'strings, but "a" is a string and 1 is a number',
+        )
+    ]
+
+
+def test_statuses_that_do_not_exist_or_cannot_be_ordered() -> None:
+    found = diagnostics('probe.status == "succeded"')
+    assert [(code, hint) for _, _, code, _, hint in found] == [
+        ("E147", "did you mean 'succeeded'?")
+    ]
+    assert codes("probe.status > 3")[0][0] == "E147"
+
+
+def test_conditions_that_can_never_hold_are_warned_about() -> None:
+    assert codes("false") == [
+        ("W154", "step next can never run: its condition is false")
+    ]
+    assert codes('probe.status == "failed"') == [
+        (
+            "W154",
+            "step next can never run: its condition asks probe to be failed, but its "
+            "requires need succeeded",
+        )
+    ]
+
+
+def test_an_output_called_status_is_hidden_in_conditions() -> None:
+    plan = PLAN.replace(
+        'outputs_spec: {ok: "$.ok"}', 'outputs_spec: {ok: "$.ok", status: "$.s"}'
+    )
+    assert codes("probe.ok != null", plan)[0][0] == "W148"
+
+
+def test_a_for_loop_may_use_loop_to_write_a_json_list() -> None:
+    plan = PLAN.replace(
+        "    when: CONDITION\n",
+        "    input: |\n"
+        "      [{% for x in __input__.mode %}{{ x }}{% if not loop.last %},"
+        "{% endif %}{% endfor %}]\n",
+    )
+    assert diagnostics("", plan) == []

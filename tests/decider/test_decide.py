@@ -379,3 +379,27 @@ def test_selectors_with_indexes_and_wildcards_shape_outputs() -> None:
     history.scheduled("first").completed("first", result)
     attributes = only(decide(ir, history.events), "ScheduleActivityTask")
     assert json.loads(attributes["input"]) == {"s": [1, 2], "l": "b", "o": True}
+
+
+def test_a_template_reading_a_missing_part_of_the_input_names_it() -> None:
+    ir = compile_file(COMPAT / "ct_plan.yml")
+    job = json.loads((COMPAT / "input_video1.json").read_text())  # no "client"
+    history = HistoryBuilder().started(job)
+    history.scheduled("ValidateAssetStep").completed(
+        "ValidateAssetStep", {"format": {}}
+    )
+    reason = only(decide(ir, history.events), "FailWorkflowExecution")["reason"]
+    assert reason == (
+        "step TranscodeAssetStep's input uses __input__.client, which the workflow "
+        "input does not have"
+    )
+
+
+def test_an_optional_input_guarded_by_default_is_not_an_error() -> None:
+    ir = compile_text(
+        "name: O\nversion: '1'\nactivities: [{name: A, version: '1'}]\nsteps:\n"
+        "  - {name: s, activity: A, input: '{\"x\": {{ __input__.opt | default(null) }}}'}\n"
+    )
+    history = HistoryBuilder(("O", "1")).started({})
+    attributes = only(decide(ir, history.events), "ScheduleActivityTask")
+    assert json.loads(attributes["input"]) == {"x": None}

@@ -14,6 +14,11 @@ def test_the_table_names_exactly_the_event_types_of_botocores_model() -> None:
 
 def test_every_entry_says_what_is_done_and_why() -> None:
     for event_type, handling in EVENT_HANDLING.items():
-        assert handling in {"step", "closed", "workflow input", "cancel the workflow"} or (
+        assert handling in {
+            "step",
+            "closed",
+            "workflow input",
+            "cancel the workflow",
+        } or (
             handling.startswith("ignore: ") and len(handling) > len("ignore: ") + 10
         ), event_type

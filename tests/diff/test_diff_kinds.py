@@ -587,12 +587,12 @@ def test_unknown_step_keys_are_compared_value_by_value() -> None:
     def edit(ir: dict[str, object]) -> None:
         steps = ir["steps"]
         assert isinstance(steps, dict)
-        steps["encode"]["when"] = "__input__.hd"
+        steps["encode"]["priority"] = "high"
         steps["thumb"]["retries"] = {"max": 3}
         steps["notify"]["input"]["for_each"] = "__input__.sizes"
 
     assert _hand_edited(edit) == [
-        ("step-key-changed", 'step encode: key `when` added: "__input__.hd"'),
+        ("step-key-changed", 'step encode: key `priority` added: "high"'),
         ("step-key-changed", 'step thumb: key `retries` added: {"max": 3}'),
         (
             "step-key-changed",
@@ -604,16 +604,16 @@ def test_unknown_step_keys_are_compared_value_by_value() -> None:
 def test_unknown_keys_changed_and_removed() -> None:
     old = compile_plan(base_plan())
     with_when = json.loads(json.dumps(old))
-    with_when["steps"]["encode"]["when"] = "a"
+    with_when["steps"]["encode"]["priority"] = "a"
     changed = json.loads(json.dumps(with_when))
-    changed["steps"]["encode"]["when"] = "b"
+    changed["steps"]["encode"]["priority"] = "b"
     messages = [
         c.message for c in diff_ir(rehashed(with_when), rehashed(changed)).changes
     ]
-    assert messages == ['step encode: key `when` changed from "a" to "b"']
+    assert messages == ['step encode: key `priority` changed from "a" to "b"']
     removed = diff_ir(rehashed(with_when), old).changes
     assert [(c.message, c.breaking) for c in removed] == [
-        ('step encode: key `when` removed (was "a")', None)
+        ('step encode: key `priority` removed (was "a")', None)
     ]
 
 
@@ -701,3 +701,21 @@ def test_a_step_inserted_between_two_makes_the_later_wait_for_it() -> None:
             False,
         ),
     ]
+
+
+def test_conditions_are_compared_by_meaning() -> None:
+    from cpe.compiler import compile_text
+    from cpe.compiler.diff import diff_ir
+
+    def plan(condition: str) -> dict[str, object]:
+        return compile_text(
+            "name: C\nversion: '1'\nlanguage: 2\nactivities: [{name: A, version: '1'}]\n"
+            f"steps:\n  - {{name: s, activity: A, when: '{condition}'}}\n"
+        )
+
+    changed = diff_ir(plan("__input__.x > 3"), plan("__input__.x > 4")).changes
+    assert [(c.kind, c.message) for c in changed] == [
+        ("condition-changed", "step s's condition __input__.x > 3 → __input__.x > 4")
+    ]
+    same = diff_ir(plan("__input__.x > 3"), plan("__input__.x  >  3")).changes
+    assert [(c.kind, c.breaking) for c in same] == [("condition-text-changed", False)]

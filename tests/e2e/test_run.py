@@ -176,3 +176,18 @@ def test_two_runs_cannot_share_a_database(tmp_path: Path) -> None:
         assert second.returncode == 1
         assert "another cpec run is using the database" in second.stderr
         assert first.wait(timeout=60) == 0
+
+
+def test_a_step_whose_outputs_cannot_be_read_is_shown_failed(tmp_path: Path) -> None:
+    plan = tmp_path / "outputs.yml"
+    plan.write_text(
+        "name: O\nversion: '1'\nactivities:\n"
+        "  - {name: Echo, version: '1', outputs_spec: {size: '$.size'}}\n"
+        "steps:\n  - {name: only, activity: Echo, input: '{\"other\": 1}'}\n"
+    )
+    result = cpec("run", plan, "--activities", BASIC)
+    assert result.returncode == 1
+    assert (
+        "only  failed: output 'size' ($.size) found nothing in its result"
+        in result.stderr
+    )
