@@ -50,7 +50,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--format",
         choices=FORMATS,
         help="the output format (default: from -o's extension "
-        ".dot/.gv/.mmd/.mermaid/.svg/.png, else dot)",
+        ".dot/.gv/.mmd/.mermaid/.svg/.png; dot when -o has no extension or is "
+        "stdout; another extension needs -f)",
     )
     parser.add_argument(
         "-o",
@@ -125,6 +126,12 @@ def output_format(given: str | None, output: str | None) -> str:
     from cpe.compiler.cli import UsageError
 
     if given is not None:
+        named = FORMAT_OF_SUFFIX.get(Path(output).suffix.lower()) if output else None
+        if named is not None and named != given:
+            raise UsageError(
+                f"-f {given} contradicts the extension of {output} ({named}): "
+                "change one of them"
+            )
         return given
     if output is None or output == "-":
         return "dot"
