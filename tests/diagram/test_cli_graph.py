@@ -98,7 +98,9 @@ def test_format_from_the_output_name(output: str | None, expected: str) -> None:
 def test_format_and_extension_must_agree_and_unknown_extension_is_misuse() -> None:
     assert output_format("mermaid", "g.txt") == "mermaid"
     assert output_format("svg", "g.svg") == "svg"
-    with pytest.raises(UsageError, match="-f mermaid contradicts the extension of g.svg"):
+    with pytest.raises(
+        UsageError, match=r"-f mermaid contradicts the extension of g\.svg"
+    ):
         output_format("mermaid", "g.svg")
     with pytest.raises(UsageError, match="give -f"):
         output_format(None, "g.jpg")

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from cpe.runtime.backends.local import connect
+from cpe.runtime.backends.local import LocalSQS, LocalSWF, connect
 
 
 @pytest.fixture
-def clients(tmp_path: Path) -> tuple[object, object]:
+def clients(tmp_path: Path) -> tuple[LocalSWF, LocalSQS]:
     return connect(tmp_path / "limits.db", poll_timeout=0.1)
 
 
@@ -25,21 +25,21 @@ def clients(tmp_path: Path) -> tuple[object, object]:
     ],
 )
 def test_register_domain_refuses_what_swf_refuses(
-    clients: tuple[object, object], name: str, retention: str, expected: str
+    clients: tuple[LocalSWF, LocalSQS], name: str, retention: str, expected: str
 ) -> None:
     swf, _ = clients
     with pytest.raises(ClientError) as caught:
-        swf.register_domain(name=name, workflowExecutionRetentionPeriodInDays=retention)  # type: ignore[attr-defined]
+        swf.register_domain(name=name, workflowExecutionRetentionPeriodInDays=retention)
     assert caught.value.response["Error"]["Code"] == "ValidationException"
     assert expected in str(caught.value)
 
 
 def test_an_execution_input_over_32768_characters_is_refused(
-    clients: tuple[object, object],
+    clients: tuple[LocalSWF, LocalSQS],
 ) -> None:
     swf, _ = clients
-    swf.register_domain(name="d", workflowExecutionRetentionPeriodInDays="1")  # type: ignore[attr-defined]
-    swf.register_workflow_type(  # type: ignore[attr-defined]
+    swf.register_domain(name="d", workflowExecutionRetentionPeriodInDays="1")
+    swf.register_workflow_type(
         domain="d",
         name="W",
         version="1",
@@ -49,13 +49,13 @@ def test_an_execution_input_over_32768_characters_is_refused(
         defaultChildPolicy="TERMINATE",
     )
     with pytest.raises(ClientError, match="length less than or equal to 32768"):
-        swf.start_workflow_execution(  # type: ignore[attr-defined]
+        swf.start_workflow_execution(
             domain="d",
             workflowId="w",
             workflowType={"name": "W", "version": "1"},
             input="x" * 40_000,
         )
     with pytest.raises(ClientError, match="not a valid name"):
-        swf.start_workflow_execution(  # type: ignore[attr-defined]
+        swf.start_workflow_execution(
             domain="d", workflowId="a|b", workflowType={"name": "W", "version": "1"}
         )
