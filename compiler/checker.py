@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from collections.abc import Mapping as Mapping_
 from typing import Any
 
 from jsonschema import SchemaError
 from jsonschema.validators import validator_for
 
-from cpe.compiler.diagnostics import DiagnosticSink
+from cpe.compiler.diagnostics import DiagnosticSink, Position
 from cpe.compiler.plan import (
     DEFAULT_ACTIVITY_TIMEOUTS,
     DEFAULT_EXECUTION_START_TO_CLOSE_TIMEOUT,
@@ -217,33 +218,48 @@ class Checker:
         )
         for node in self.items(mapping.get("activities"), "activities"):
             activity = self.activity(node)
-            if activity is None:
-                continue
-            if activity.name in plan.activities:
-                first = plan.activities[activity.name].position
-                self.sink.error(
-                    activity.position,
-                    "E121",
-                    f"activity '{activity.name}' is declared twice (first at line {first.line})",
-                    "steps name activities by name alone, so each name may appear once",
-                )
-                continue
-            plan.activities[activity.name] = activity
+            if activity is not None and self.unique(
+                activity.name,
+                activity.position,
+                plan.activities,
+                "activity",
+                "E121",
+                "steps name activities by name alone, so each name may appear once",
+            ):
+                plan.activities[activity.name] = activity
         for node in self.items(mapping.get("steps"), "steps"):
             step = self.step(node, plan.language)
-            if step is None:
-                continue
-            if step.name in plan.steps:
-                first = plan.steps[step.name].position
-                self.sink.error(
-                    step.position,
-                    "E122",
-                    f"step '{step.name}' is declared twice (first at line {first.line})",
-                    "give each step its own name",
-                )
-                continue
-            plan.steps[step.name] = step
+            if step is not None and self.unique(
+                step.name,
+                step.position,
+                plan.steps,
+                "step",
+                "E122",
+                "give each step its own name",
+            ):
+                plan.steps[step.name] = step
         return plan
+
+    def unique(
+        self,
+        name: str,
+        position: Position,
+        seen: Mapping_[str, Activity | Step],
+        kind: str,
+        code: str,
+        hint: str,
+    ) -> bool:
+        """Whether `name` is new among `seen`; reports the second declaration if not."""
+        if name not in seen:
+            return True
+        first = seen[name].position
+        self.sink.error(
+            position,
+            code,
+            f"{kind} '{name}' is declared twice (first at line {first.line})",
+            hint,
+        )
+        return False
 
     def language(self, node: Node | None) -> int:
         if node is None:

@@ -81,13 +81,7 @@ def poll_decision(tx: Tx, p: dict[str, Any]) -> dict[str, Any] | None:
     if task is None:
         return None
     exe = swf_state.execution_row(tx, task["execution"])
-    token = swf_state.new_token()
-    started = swf_state.append(
-        tx,
-        exe["id"],
-        "DecisionTaskStarted",
-        {"identity": p.get("identity"), "scheduledEventId": task["scheduled_event_id"]},
-    )
+    token, started = _start(tx, exe["id"], "DecisionTaskStarted", task, p)
     tx.db.execute(
         "UPDATE swf_decision_tasks SET state = 'STARTED', started_event_id = ?, "
         "token = ?, deadline = ? WHERE execution = ?",
@@ -147,6 +141,19 @@ def respond_decision(tx: Tx, p: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _start(
+    tx: Tx, execution: int, event_type: str, task: Any, p: dict[str, Any]
+) -> tuple[str, int]:
+    """Hand a claimed task to its poller: a fresh token and its *Started event."""
+    started = swf_state.append(
+        tx,
+        execution,
+        event_type,
+        {"identity": p.get("identity"), "scheduledEventId": task["scheduled_event_id"]},
+    )
+    return swf_state.new_token(), started
+
+
 def poll_activity(tx: Tx, p: dict[str, Any]) -> dict[str, Any] | None:
     swf_state.require_domain(tx, p["domain"])
     task = tx.db.execute(
@@ -157,13 +164,7 @@ def poll_activity(tx: Tx, p: dict[str, Any]) -> dict[str, Any] | None:
     if task is None:
         return None
     exe = swf_state.execution_row(tx, task["execution"])
-    token = swf_state.new_token()
-    started = swf_state.append(
-        tx,
-        exe["id"],
-        "ActivityTaskStarted",
-        {"identity": p.get("identity"), "scheduledEventId": task["scheduled_event_id"]},
-    )
+    token, started = _start(tx, exe["id"], "ActivityTaskStarted", task, p)
     tx.db.execute(
         "UPDATE swf_activity_tasks SET state = 'STARTED', started_event_id = ?, "
         "token = ?, started = ?, heartbeat = ? WHERE id = ?",
