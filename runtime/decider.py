@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 import jinja2
@@ -53,8 +54,19 @@ class WorkflowFailure(Exception):
 
 def decide(ir: dict[str, Any], events: list[dict[str, Any]]) -> list[Decision]:
     """The decisions that answer a decision task whose history is `events`."""
+    return _answer(lambda: _decide_state(ir, fold(ir, in_order(events))))
+
+
+def decide_state(ir: dict[str, Any], state: ExecutionState) -> list[Decision]:
+    """The decisions for a history already folded into `state` (which this
+    changes: pass a Folder's snapshot). Gives what `decide` gives on the
+    events that were folded."""
+    return _answer(lambda: _decide_state(ir, state))
+
+
+def _answer(deciding: Callable[[], list[Decision]]) -> list[Decision]:
     try:
-        return _decide(ir, events)
+        return deciding()
     except WorkflowFailure as failure:
         return [fail_workflow(failure.reason, failure.details)]
     except HistoryError as error:
@@ -71,8 +83,7 @@ def decide(ir: dict[str, Any], events: list[dict[str, Any]]) -> list[Decision]:
         ]
 
 
-def _decide(ir: dict[str, Any], events: list[dict[str, Any]]) -> list[Decision]:
-    state = fold(ir, in_order(events))
+def _decide_state(ir: dict[str, Any], state: ExecutionState) -> list[Decision]:
     if state.closed:
         return []
     if not state.started:

@@ -8,6 +8,7 @@ it, so an event we do not know is a sign of a bad history, not an oversight.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -138,15 +139,30 @@ def _attributes(event: dict[str, Any]) -> dict[str, Any]:
     return attributes
 
 
-class _Folder:
+class Folder:
+    """Folds events into an ExecutionState, all at once or a batch at a time.
+
+    A folder may be fed the history in pieces (the events of each new
+    decision task), as long as every piece continues where the last ended:
+    `last_event_id` tells where that is. What resolve_requirements and the
+    decider derive is computed on a `snapshot`, so the folder's own state
+    holds only what the events said.
+    """
+
     def __init__(self, ir: dict[str, Any]) -> None:
         self.ir = ir
         self.state = ExecutionState(
             steps={name: StepState(name) for name in ir["order"]}
         )
         self.by_scheduled_id: dict[int, StepState] = {}
+        self.last_event_id = 0
+
+    def snapshot(self) -> ExecutionState:
+        """A copy of the state that deciding may change freely."""
+        return copy.deepcopy(self.state)
 
     def fold(self, events: list[dict[str, Any]]) -> ExecutionState:
+        """Fold `events` (in order, each after `last_event_id`) into the state."""
         for event in events:
             if not isinstance(event, dict):
                 raise HistoryError(
@@ -158,12 +174,18 @@ class _Folder:
                     f"event {event.get('eventId')} has an unknown type {event_type!r}"
                 )
             try:
+                event_id = int(event["eventId"])
+                if event_id <= self.last_event_id:
+                    raise HistoryError(
+                        f"event {event_id} comes after event {self.last_event_id}"
+                    )
                 self._apply(event_type, event)
             except (KeyError, TypeError, ValueError) as error:
                 raise HistoryError(
                     f"event {event.get('eventId')} ({event_type}) is malformed: "
                     f"{type(error).__name__}: {error}"
                 ) from error
+            self.last_event_id = event_id
         return self.state
 
     def _apply(self, event_type: str, event: dict[str, Any]) -> None:
@@ -309,7 +331,7 @@ def _text_or_none(attributes: dict[str, Any], key: str) -> str | None:
 
 def fold(ir: dict[str, Any], events: list[dict[str, Any]]) -> ExecutionState:
     """The state of every step of `ir` after `events`; raises HistoryError."""
-    return _Folder(ir).fold(events)
+    return Folder(ir).fold(events)
 
 
 def in_order(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
