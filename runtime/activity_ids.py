@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass
 
 _ID = re.compile(
-    r"(?P<step>.+?)(?:\[(?P<item>0|[1-9]\d*)\])?(?:#(?P<attempt>[2-9]|[1-9]\d+))?"
+    r"(?P<step>.+?)(?:\[(?P<item>0|[1-9]\d*)\])?(?:#(?P<attempt>[2-9]|[1-9]\d+))?",
+    re.DOTALL,  # a language-1 step name may hold any character, newlines too
 )
 
 RESERVED_IN_STEP_NAMES = "[]#"

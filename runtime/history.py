@@ -11,12 +11,16 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from cpe.grammar.conditions import ConditionError, evaluate_condition
 from cpe.grammar.selectors import SelectorMiss, evaluate
+from cpe.runtime.activity_ids import format_activity_id, parse_activity_id
+from cpe.runtime.blobs import BlobError, BlobStore, reference_in
+from cpe.runtime.fan_out import FanOutError, gathered_output, items_of
+from cpe.runtime.retries import retry_applies
 
 
 class HistoryError(Exception):
@@ -51,13 +55,65 @@ class StepStatus(StrEnum):
 
 
 @dataclass
-class StepState:
+class RetryWait:
+    """A failed attempt that will be tried again, once its timer fires."""
+
+    failed_attempt: int
+    closing_event_id: int
+    timer: str = "unstarted"
+    """unstarted, started (the timer is open) or fired."""
+
+
+@dataclass
+class TaskState:
+    """One activity task's line of attempts: a step's, or one fan-out item's.
+
+    A task waiting for its retry is STARTED (not closed) with `retry` set; it
+    keeps the reason and details of the attempt that failed.
+    """
+
     name: str
+    item: int | None = None
     status: StepStatus = StepStatus.PENDING
     output: Any = None
     reason: str | None = None
     details: str | None = None
     cancel_requested: bool = False
+    attempt: int = 1
+    """The attempt scheduled last (1 before any was)."""
+    retry: RetryWait | None = None
+
+    @property
+    def activity_open(self) -> bool:
+        """Whether SWF holds an open activity task for it now."""
+        return self.status.is_open and self.retry is None
+
+    @property
+    def activity_id(self) -> str:
+        return format_activity_id(self.name, self.item, self.attempt)
+
+
+@dataclass
+class StepState(TaskState):
+    """A step. An activity step without for_each is its own task; a fan-out
+    step's tasks are `items` (by item index), and its status and output are
+    gathered from them once its list is known."""
+
+    items: dict[int, TaskState] = field(default_factory=dict)
+    item_count: int | None = None
+    """The length of a fan-out step's list, once it was ready."""
+
+
+@dataclass(frozen=True)
+class Timer:
+    """An open SWF timer the decider started, and what it is for."""
+
+    purpose: str
+    """retry, wait or timeout (of a signal step)."""
+    step: str
+    item: int | None = None
+    attempt: int = 1
+    """For a retry: the attempt the timer leads to."""
 
 
 @dataclass
@@ -67,11 +123,47 @@ class ExecutionState:
     closed: bool = False
     cancel_requested: bool = False
     steps: dict[str, StepState] = field(default_factory=dict)
+    timers: dict[str, Timer] = field(default_factory=dict)
+    """The open timers by timer id."""
+    signals: dict[str, Any] = field(default_factory=dict)
+    """The first signal of each name that arrived: its input, parsed."""
+
+
+def retry_timer_id(step: str, item: int | None, next_attempt: int) -> str:
+    """A retry's timer id: the activity id of the attempt it leads to."""
+    return format_activity_id(step, item, next_attempt)
+
+
+def wait_timer_id(step: str) -> str:
+    return step
+
+
+def timeout_timer_id(step: str) -> str:
+    return f"{step}@timeout"
+
+
+def timer_control(timer: Timer) -> str:
+    """The control text of a StartTimer decision, which the fold reads back."""
+    data: dict[str, Any] = {"timer": timer.purpose, "step": timer.step}
+    if timer.purpose == "retry":
+        data["item"] = timer.item
+        data["attempt"] = timer.attempt
+    return json.dumps(data, separators=(",", ":"))
+
+
+def signal_value(text: str | None) -> Any:
+    """A signal's input as a step's output: its JSON, or the text itself."""
+    if text is None or text == "":
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
 
 
 # What the fold does with each event type of SWF's model. "step" events change
-# a step's state; "ignore" events carry nothing this version of the decider
-# acts on (decision-task bookkeeping, features plans of language 1 lack).
+# a step's state, "timer" events a timer's and the step it serves, "signal"
+# records a signal; "ignore" events carry nothing the decider acts on.
 EVENT_HANDLING: dict[str, str] = {
     "WorkflowExecutionStarted": "workflow input",
     "WorkflowExecutionCancelRequested": "cancel the workflow",
@@ -97,15 +189,19 @@ EVENT_HANDLING: dict[str, str] = {
     "ActivityTaskTimedOut": "step",
     "ActivityTaskCanceled": "step",
     "ActivityTaskCancelRequested": "step",
-    "RequestCancelActivityTaskFailed": "ignore: the activity closed before the cancel",
-    "WorkflowExecutionSignaled": "ignore: plans of language 1 wait for no signal",
+    "RequestCancelActivityTaskFailed": (
+        "ignore: the activity had closed already, and its closing event says how"
+    ),
+    "WorkflowExecutionSignaled": "signal",
     "MarkerRecorded": "ignore: markers carry no step state",
     "RecordMarkerFailed": "ignore: markers carry no step state",
-    "TimerStarted": "ignore: plans of language 1 start no timer",
-    "StartTimerFailed": "ignore: plans of language 1 start no timer",
-    "TimerFired": "ignore: plans of language 1 start no timer",
-    "TimerCanceled": "ignore: plans of language 1 start no timer",
-    "CancelTimerFailed": "ignore: plans of language 1 start no timer",
+    "TimerStarted": "timer",
+    "StartTimerFailed": "timer",
+    "TimerFired": "timer",
+    "TimerCanceled": "timer",
+    "CancelTimerFailed": (
+        "ignore: the timer had fired already, and TimerFired says so"
+    ),
     "StartChildWorkflowExecutionInitiated": "ignore: plans start no child workflow",
     "StartChildWorkflowExecutionFailed": "ignore: plans start no child workflow",
     "ChildWorkflowExecutionStarted": "ignore: plans start no child workflow",
@@ -147,15 +243,25 @@ class Folder:
     `last_event_id` tells where that is. What resolve_requirements and the
     decider derive is computed on a `snapshot`, so the folder's own state
     holds only what the events said.
+
+    With a blob store, an activity result that is a blob reference is read
+    from it before the step's outputs_spec sees it.
     """
 
-    def __init__(self, ir: dict[str, Any]) -> None:
+    def __init__(self, ir: dict[str, Any], blobs: BlobStore | None = None) -> None:
         self.ir = ir
+        self.blobs = blobs
         self.state = ExecutionState(
             steps={name: StepState(name) for name in ir["order"]}
         )
-        self.by_scheduled_id: dict[int, StepState] = {}
+        self.by_scheduled_id: dict[int, TaskState] = {}
         self.last_event_id = 0
+        self._step_names = frozenset(ir["order"])
+        self._signal_steps: dict[str, list[str]] = {}
+        for name in ir["order"]:
+            signal = ir["steps"][name].get("signal")
+            if signal is not None:
+                self._signal_steps.setdefault(signal["name"], []).append(name)
 
     def snapshot(self) -> ExecutionState:
         """A copy of the state that deciding may change freely."""
@@ -171,7 +277,7 @@ class Folder:
             event_type = event.get("eventType")
             if not isinstance(event_type, str) or event_type not in EVENT_HANDLING:
                 raise HistoryError(
-                    f"event {event.get('eventId')} has an unknown type {event_type!r}"
+                    f"event {event.get('eventId')} has an unknown type {event_type!r:.80}"
                 )
             try:
                 event_id = int(event["eventId"])
@@ -180,7 +286,11 @@ class Folder:
                         f"event {event_id} comes after event {self.last_event_id}"
                     )
                 self._apply(event_type, event)
-            except (KeyError, TypeError, ValueError) as error:
+            except HistoryError as error:
+                raise HistoryError(
+                    f"event {event.get('eventId')} ({event_type}): {error}"
+                ) from None
+            except (KeyError, TypeError, ValueError, AttributeError) as error:
                 raise HistoryError(
                     f"event {event.get('eventId')} ({event_type}) is malformed: "
                     f"{type(error).__name__}: {error}"
@@ -197,56 +307,91 @@ class Folder:
             self.state.input_text = _text_or_none(_attributes(event), "input")
         elif event_type == "WorkflowExecutionCancelRequested":
             self.state.cancel_requested = True
-        elif handling == "step":
+        elif handling in ("step", "timer", "signal"):
             getattr(self, "_on_" + event_type)(event, _attributes(event))
 
-    def _step_by_activity_id(self, activity_id: str) -> StepState:
-        step = self.state.steps.get(activity_id)
+    # --- activity tasks ------------------------------------------------------
+
+    def _task_by_activity_id(self, activity_id: str) -> TaskState:
+        """The task an activity id names, made when the id is its first."""
+        parsed = parse_activity_id(activity_id, self._step_names)
+        step = self.state.steps.get(parsed.step)
         if step is None:
             raise HistoryError(
                 f"activity id {activity_id!r} is not a step of this plan"
             )
-        return step
+        plan_step = self.ir["steps"][step.name]
+        if plan_step.get("activity") is None:
+            raise HistoryError(f"step {step.name} runs no activity")
+        retry = plan_step.get("retry")
+        most = 1 if retry is None else int(retry["max_attempts"])
+        if parsed.attempt > most:
+            raise HistoryError(
+                f"activity id {activity_id!r} is attempt {parsed.attempt}; "
+                f"step {step.name} has at most {most}"
+            )
+        if plan_step.get("for_each") is None:
+            if parsed.item is not None:
+                raise HistoryError(
+                    f"activity id {activity_id!r} names an item, but step "
+                    f"{step.name} has no for_each"
+                )
+            return step
+        if parsed.item is None:
+            raise HistoryError(
+                f"activity id {activity_id!r} names no item of the fan-out step "
+                f"{step.name}"
+            )
+        if step.status is StepStatus.PENDING:
+            step.status = StepStatus.STARTED
+        return step.items.setdefault(parsed.item, TaskState(step.name, parsed.item))
 
     def _scheduled(
         self, attributes: dict[str, Any], *, closing: bool = True
-    ) -> StepState:
-        """The step a task event is about, which must be open to receive it."""
+    ) -> TaskState:
+        """The task an event is about, which must be open to receive it."""
         scheduled_id = int(attributes["scheduledEventId"])
-        step = self.by_scheduled_id.get(scheduled_id)
-        if step is None:
+        task = self.by_scheduled_id.get(scheduled_id)
+        if task is None:
             raise HistoryError(f"no ActivityTaskScheduled event has id {scheduled_id}")
         expected = (
             (StepStatus.SCHEDULED, StepStatus.STARTED)
             if closing
             else (StepStatus.SCHEDULED,)
         )
-        if step.status not in expected:
+        if task.status not in expected or task.retry is not None:
             raise HistoryError(
-                f"step {step.name} is {step.status.value} already; an event cannot "
-                "start or close it again"
+                f"{_task_name(task)} is {task.status.value} already; an event "
+                "cannot start or close it again"
             )
-        return step
+        return task
 
     def _on_ActivityTaskScheduled(
         self, event: dict[str, Any], attributes: dict[str, Any]
     ) -> None:
-        step = self._step_by_activity_id(str(attributes["activityId"]))
-        if step.status.is_open:
+        activity_id = str(attributes["activityId"])
+        task = self._task_by_activity_id(activity_id)
+        if task.activity_open:
             # SWF refuses a second open task with one activity id.
-            raise HistoryError(f"step {step.name} is scheduled again while still open")
-        # A step scheduled again after it closed is a new attempt (a retry).
-        step.status = StepStatus.SCHEDULED
-        step.output = step.reason = step.details = None
-        step.cancel_requested = False
-        self.by_scheduled_id[int(event["eventId"])] = step
+            raise HistoryError(
+                f"{_task_name(task)} is scheduled again while still open"
+            )
+        # A task scheduled again after it closed is a new attempt (a retry).
+        task.attempt = parse_activity_id(activity_id, self._step_names).attempt
+        task.status = StepStatus.SCHEDULED
+        task.output = task.reason = task.details = None
+        task.cancel_requested = False
+        task.retry = None
+        self.by_scheduled_id[int(event["eventId"])] = task
 
     def _on_ScheduleActivityTaskFailed(
         self, event: dict[str, Any], attributes: dict[str, Any]
     ) -> None:
-        step = self._step_by_activity_id(str(attributes["activityId"]))
-        step.status = StepStatus.FAILED
-        step.reason = f"could not be scheduled: {attributes['cause']}"
+        # Never retried: the activity type or the plan is wrong, not the run.
+        task = self._task_by_activity_id(str(attributes["activityId"]))
+        task.status = StepStatus.FAILED
+        task.retry = None
+        task.reason = f"could not be scheduled: {attributes['cause']}"
 
     def _on_ActivityTaskStarted(
         self, event: dict[str, Any], attributes: dict[str, Any]
@@ -256,53 +401,79 @@ class Folder:
     def _on_ActivityTaskCompleted(
         self, event: dict[str, Any], attributes: dict[str, Any]
     ) -> None:
-        step = self._scheduled(attributes)
+        task = self._scheduled(attributes)
         try:
-            step.output = self._output(step.name, _text_or_none(attributes, "result"))
+            task.output = self._output(task.name, _text_or_none(attributes, "result"))
         except _OutputError as error:
-            step.status = StepStatus.FAILED
-            step.reason = str(error)
+            self._failed(task, event, "failed", str(error), None)
             return
-        step.status = StepStatus.SUCCEEDED
+        task.status = StepStatus.SUCCEEDED
 
     def _on_ActivityTaskFailed(
         self, event: dict[str, Any], attributes: dict[str, Any]
     ) -> None:
-        step = self._scheduled(attributes)
-        step.status = StepStatus.FAILED
-        step.reason = (
+        self._failed(
+            self._scheduled(attributes),
+            event,
+            "failed",
             _text_or_none(attributes, "reason")
-            or "the activity failed without a reason"
+            or "the activity failed without a reason",
+            _text_or_none(attributes, "details"),
         )
-        step.details = _text_or_none(attributes, "details")
 
     def _on_ActivityTaskTimedOut(
         self, event: dict[str, Any], attributes: dict[str, Any]
     ) -> None:
-        step = self._scheduled(attributes)
-        step.status = StepStatus.TIMED_OUT
-        step.reason = f"timed out ({attributes['timeoutType']})"
-        step.details = _text_or_none(attributes, "details")
+        self._failed(
+            self._scheduled(attributes),
+            event,
+            "timed_out",
+            f"timed out ({attributes['timeoutType']})",
+            _text_or_none(attributes, "details"),
+        )
+
+    def _failed(
+        self,
+        task: TaskState,
+        event: dict[str, Any],
+        outcome: str,
+        reason: str,
+        details: str | None,
+    ) -> None:
+        """An attempt ended badly: the task waits for a retry, or is closed."""
+        task.output = None
+        task.reason, task.details = reason, details
+        retry = self.ir["steps"][task.name].get("retry")
+        if retry_applies(retry, outcome, task.attempt):
+            task.status = StepStatus.STARTED
+            task.retry = RetryWait(task.attempt, int(event["eventId"]))
+        else:
+            task.status = (
+                StepStatus.FAILED if outcome == "failed" else StepStatus.TIMED_OUT
+            )
 
     def _on_ActivityTaskCanceled(
         self, event: dict[str, Any], attributes: dict[str, Any]
     ) -> None:
-        step = self._scheduled(attributes)
-        step.status = StepStatus.CANCELED
-        step.reason = "canceled"
-        step.details = _text_or_none(attributes, "details")
+        task = self._scheduled(attributes)
+        task.status = StepStatus.CANCELED
+        task.reason = "canceled"
+        task.details = _text_or_none(attributes, "details")
 
     def _on_ActivityTaskCancelRequested(
         self, event: dict[str, Any], attributes: dict[str, Any]
     ) -> None:
-        self._step_by_activity_id(str(attributes["activityId"])).cancel_requested = True
+        self._task_by_activity_id(str(attributes["activityId"])).cancel_requested = True
 
     def _output(self, step_name: str, result: str | None) -> Any:
-        """What later steps see of a step: its result shaped by outputs_spec."""
+        """What later steps see of a task: its result shaped by outputs_spec."""
         try:
             data = None if result in (None, "") else json.loads(result)
         except json.JSONDecodeError as error:
             raise _OutputError(f"its result is not JSON: {error}") from None
+        digest = reference_in(data)
+        if digest is not None:
+            data = self._blob(digest, result or "")
         activity = self.ir["activities"][self.ir["steps"][step_name]["activity"]]
         outputs = activity["outputs_spec"]
         if outputs is None:
@@ -317,6 +488,172 @@ class Folder:
                 ) from None
         return shaped
 
+    def _blob(self, digest: str, reference: str) -> Any:
+        if self.blobs is None:
+            raise _OutputError(
+                f"its result is kept in a blob store ({digest}), and the decider "
+                "has none: give the decider the workers' blob store"
+            )
+        try:
+            text = self.blobs.get(reference)
+        except BlobError as error:
+            raise _OutputError(f"its result cannot be read: {error}") from None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise _OutputError(f"its result ({digest}) is not JSON: {error}") from None
+
+    # --- timers --------------------------------------------------------------
+
+    def _on_TimerStarted(
+        self, event: dict[str, Any], attributes: dict[str, Any]
+    ) -> None:
+        timer_id = str(attributes["timerId"])
+        timer = self._timer_of_control(timer_id, attributes.get("control"))
+        if timer_id in self.state.timers:
+            raise HistoryError(f"timer {timer_id} is started while still open")
+        self.state.timers[timer_id] = timer
+        step = self.state.steps[timer.step]
+        if timer.purpose == "retry":
+            task = self._waiting_task(timer)
+            task.retry = replace(task.retry or RetryWait(0, 0), timer="started")
+        elif timer.purpose == "wait":
+            if step.status is StepStatus.PENDING:
+                step.status = StepStatus.STARTED
+        elif step.status is StepStatus.PENDING:
+            signal_name = self.ir["steps"][step.name]["signal"]["name"]
+            if signal_name in self.state.signals:
+                # The signal came while the decision that started the timer
+                # was being made: it counts, and the timer is left to cancel.
+                _succeed(step, self.state.signals[signal_name])
+            else:
+                step.status = StepStatus.STARTED
+
+    def _timer_of_control(self, timer_id: str, control: Any) -> Timer:
+        """The timer a TimerStarted event's control field describes."""
+        try:
+            data = json.loads(control) if isinstance(control, str) else None
+        except json.JSONDecodeError:
+            data = None
+        if not isinstance(data, dict) or data.get("step") not in self.state.steps:
+            raise HistoryError(f"timer {timer_id} was not started by this plan")
+        purpose, step = data.get("timer"), str(data["step"])
+        plan_step = self.ir["steps"][step]
+        if purpose == "retry" and plan_step.get("retry") is not None:
+            item = data.get("item")
+            attempt = data.get("attempt")
+            if (item is None or isinstance(item, int)) and isinstance(attempt, int):
+                timer = Timer("retry", step, item, attempt)
+                if timer_id == retry_timer_id(step, item, attempt):
+                    return timer
+        elif purpose == "wait" and plan_step.get("wait") is not None:
+            if timer_id == wait_timer_id(step):
+                return Timer("wait", step)
+        elif purpose == "timeout" and plan_step.get("signal") is not None:
+            if timer_id == timeout_timer_id(step):
+                return Timer("timeout", step)
+        raise HistoryError(
+            f"timer {timer_id} does not match its control {control!r:.120}"
+        )
+
+    def _waiting_task(self, timer: Timer) -> TaskState:
+        step = self.state.steps[timer.step]
+        task = step if timer.item is None else step.items.get(timer.item)
+        if task is None or task.retry is None or task.attempt + 1 != timer.attempt:
+            raise HistoryError(
+                f"retry timer of {format_activity_id(timer.step, timer.item, timer.attempt)} "
+                "belongs to no failed attempt"
+            )
+        return task
+
+    def _closed_timer(self, attributes: dict[str, Any]) -> tuple[str, Timer]:
+        timer_id = str(attributes["timerId"])
+        timer = self.state.timers.pop(timer_id, None)
+        if timer is None:
+            raise HistoryError(f"timer {timer_id} is not open")
+        return timer_id, timer
+
+    def _on_TimerFired(self, event: dict[str, Any], attributes: dict[str, Any]) -> None:
+        _, timer = self._closed_timer(attributes)
+        step = self.state.steps[timer.step]
+        if timer.purpose == "retry":
+            task = self._waiting_task(timer)
+            task.retry = replace(task.retry or RetryWait(0, 0), timer="fired")
+        elif timer.purpose == "wait":
+            if step.status is StepStatus.STARTED:
+                _succeed(step, None)
+        elif step.status is StepStatus.STARTED:
+            signal = self.ir["steps"][step.name]["signal"]
+            step.status = StepStatus.TIMED_OUT
+            step.reason = (
+                f"no signal {signal['name']} came within {signal['timeout']} s"
+            )
+
+    def _on_TimerCanceled(
+        self, event: dict[str, Any], attributes: dict[str, Any]
+    ) -> None:
+        # Timers are canceled when the workflow is, or when a signal step's
+        # signal came before its timeout.
+        _, timer = self._closed_timer(attributes)
+        step = self.state.steps[timer.step]
+        if timer.purpose == "retry":
+            task = self._waiting_task(timer)
+            task.retry = None
+            task.status = StepStatus.CANCELED
+            task.reason = "canceled while waiting for its retry"
+        elif timer.purpose == "wait" and step.status is StepStatus.STARTED:
+            step.status = StepStatus.CANCELED
+            step.reason = "canceled while waiting"
+
+    def _on_StartTimerFailed(
+        self, event: dict[str, Any], attributes: dict[str, Any]
+    ) -> None:
+        timer_id, cause = str(attributes["timerId"]), str(attributes["cause"])
+        reason = f"its timer {timer_id} could not be started: {cause}"
+        if timer_id in self.state.steps and self.ir["steps"][timer_id].get("wait"):
+            task: TaskState = self.state.steps[timer_id]
+        elif timer_id.endswith("@timeout") and timer_id[: -len("@timeout")] in (
+            self.state.steps
+        ):
+            task = self.state.steps[timer_id[: -len("@timeout")]]
+        else:
+            parsed = parse_activity_id(timer_id, self._step_names)
+            task = self._waiting_task(
+                Timer("retry", parsed.step, parsed.item, parsed.attempt)
+            )
+            task.retry = None
+        task.status = StepStatus.FAILED
+        task.reason = reason
+
+    # --- signals -------------------------------------------------------------
+
+    def _on_WorkflowExecutionSignaled(
+        self, event: dict[str, Any], attributes: dict[str, Any]
+    ) -> None:
+        name = str(attributes["signalName"])
+        if name in self.state.signals:
+            return
+        value = signal_value(_text_or_none(attributes, "input"))
+        self.state.signals[name] = value
+        for step_name in self._signal_steps.get(name, []):
+            step = self.state.steps[step_name]
+            # A STARTED signal step is ready and waits with its timeout timer
+            # open; a PENDING one takes the signal once it is ready.
+            if step.status is StepStatus.STARTED:
+                _succeed(step, value)
+
+
+def _succeed(step: StepState, output: Any) -> None:
+    step.status = StepStatus.SUCCEEDED
+    step.output = output
+    step.reason = step.details = None
+
+
+def _task_name(task: TaskState) -> str:
+    if task.item is None:
+        return f"step {task.name}"
+    return f"item {task.item} of step {task.name}"
+
 
 class _OutputError(Exception):
     pass
@@ -329,9 +666,13 @@ def _text_or_none(attributes: dict[str, Any], key: str) -> str | None:
     return value
 
 
-def fold(ir: dict[str, Any], events: list[dict[str, Any]]) -> ExecutionState:
+def fold(
+    ir: dict[str, Any],
+    events: list[dict[str, Any]],
+    blobs: BlobStore | None = None,
+) -> ExecutionState:
     """The state of every step of `ir` after `events`; raises HistoryError."""
-    return Folder(ir).fold(events)
+    return Folder(ir, blobs).fold(events)
 
 
 def in_order(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -357,8 +698,16 @@ def satisfies(step: StepState, wanted: str) -> bool:
     return step.status.value == wanted
 
 
-class ConditionFailed(Exception):
+class CannotContinue(Exception):
+    """The execution's data does not let a step go on; the message says why."""
+
+
+class ConditionFailed(CannotContinue):
     """A step's condition could not be evaluated on the execution's data."""
+
+
+class ItemsFailed(CannotContinue):
+    """A fan-out step's path gives no list."""
 
 
 def condition_context(
@@ -394,37 +743,100 @@ def _condition_holds(
 def resolve_requirements(
     ir: dict[str, Any], state: ExecutionState, workflow_input: Any = None
 ) -> list[str]:
-    """Mark the steps that will not run as skipped (a requirement closed the
-    wrong way, or the step's condition is false) and return the steps ready to
-    schedule; raises ConditionFailed.
+    """Derive what follows from the steps' states, and return the steps the
+    decider may move on; raises CannotContinue.
 
-    Skips are not SWF events: they follow from the other steps' states, so
-    everyone who reads a history (the decider, diagrams) derives them here.
-    One pass in topological order suffices, since a skip can only affect
-    steps later in the order.
+    A step is skipped when a requirement closed the wrong way or its
+    condition is false; a ready signal step whose signal came already
+    succeeds; a fan-out step learns its list and, once its items ended, its
+    status and output. None of this is an SWF event: it follows from the
+    events, so everyone who reads a history (the decider, diagrams) derives it
+    here. One pass in topological order suffices, since what a step becomes
+    can only affect steps later in the order.
+
+    The steps returned are the pending ones ready to start and the fan-out
+    steps with items still to open.
     """
     ready: list[str] = []
     for name in ir["order"]:
         step = state.steps[name]
-        if step.status is not StepStatus.PENDING:
+        plan_step = ir["steps"][name]
+        fan_out = plan_step.get("for_each")
+        if step.status is StepStatus.PENDING:
+            if not _requirements_allow(ir, state, name, workflow_input):
+                continue
+            signal = plan_step.get("signal")
+            if signal is not None and signal["name"] in state.signals:
+                _succeed(step, state.signals[signal["name"]])
+                continue
+        elif not (fan_out is not None and step.status is StepStatus.STARTED):
             continue
-        required = [
-            (state.steps[r["step"]], r["status"]) for r in ir["steps"][name]["requires"]
-        ]
-        if not all(other.status.is_closed for other, _ in required):
+        if fan_out is not None and not _gather(ir, state, name, workflow_input):
             continue
-        unmet = [
-            (other, wanted)
-            for other, wanted in required
-            if not satisfies(other, wanted)
-        ]
-        if unmet:
-            other, wanted = unmet[0]
-            step.status = StepStatus.SKIPPED
-            step.reason = f"{other.name} is {other.status.value}, not {wanted}"
-        elif not _condition_holds(ir, state, name, workflow_input):
-            step.status = StepStatus.SKIPPED
-            step.reason = f"its condition is false: {ir['steps'][name]['when']['text']}"
-        else:
-            ready.append(name)
+        ready.append(name)
     return ready
+
+
+def _requirements_allow(
+    ir: dict[str, Any], state: ExecutionState, name: str, workflow_input: Any
+) -> bool:
+    """Whether a pending step may start now; marks it skipped if it never will."""
+    step = state.steps[name]
+    required = [
+        (state.steps[r["step"]], r["status"]) for r in ir["steps"][name]["requires"]
+    ]
+    if not all(other.status.is_closed for other, _ in required):
+        return False
+    unmet = [
+        (other, wanted) for other, wanted in required if not satisfies(other, wanted)
+    ]
+    if unmet:
+        other, wanted = unmet[0]
+        step.status = StepStatus.SKIPPED
+        step.reason = f"{other.name} is {other.status.value}, not {wanted}"
+        return False
+    if not _condition_holds(ir, state, name, workflow_input):
+        step.status = StepStatus.SKIPPED
+        step.reason = f"its condition is false: {ir['steps'][name]['when']['text']}"
+        return False
+    return True
+
+
+def _gather(
+    ir: dict[str, Any], state: ExecutionState, name: str, workflow_input: Any
+) -> bool:
+    """Close a fan-out step whose items ended; whether it has items to open."""
+    step = state.steps[name]
+    plan_step = ir["steps"][name]
+    for_each = plan_step["for_each"]
+    outputs = {
+        other.name: other.output
+        for other in state.steps.values()
+        if other.status is StepStatus.SUCCEEDED
+    }
+    try:
+        items = items_of(name, for_each, workflow_input, outputs)
+    except FanOutError as error:
+        raise ItemsFailed(str(error)) from None
+    step.item_count = len(items)
+    tasks = [step.items.get(index) for index in range(len(items))]
+    failed = [t for t in tasks if t is not None and t.status.is_failure]
+    if len(failed) > int(for_each["tolerated_failures"]):
+        first = failed[0]
+        step.status = StepStatus.FAILED
+        step.reason = (
+            f"{len(failed)} of {len(items)} items failed, more than the "
+            f"{for_each['tolerated_failures']} it tolerates; item {first.item}: "
+            f"{first.reason}"
+        )
+        step.details = first.details
+        return False
+    if all(t is not None and t.status.is_closed for t in tasks):
+        activity = ir["activities"][plan_step["activity"]]
+        values = [
+            t.output if t is not None and t.status is StepStatus.SUCCEEDED else None
+            for t in tasks
+        ]
+        _succeed(step, gathered_output(values, activity["outputs_spec"]))
+        return False
+    return True

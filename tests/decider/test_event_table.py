@@ -16,6 +16,8 @@ def test_every_entry_says_what_is_done_and_why() -> None:
     for event_type, handling in EVENT_HANDLING.items():
         assert handling in {
             "step",
+            "timer",
+            "signal",
             "closed",
             "workflow input",
             "cancel the workflow",
