@@ -13,7 +13,7 @@ from typing import Any
 
 from cpe.runtime.swf_errors import DURATION_DIGITS
 
-MAX_TIMER_SECONDS = 10**DURATION_DIGITS - 1
+MAX_TIMER_SECONDS: int = 10**DURATION_DIGITS - 1
 """The longest wait SWF can carry in an eight-digit duration."""
 
 
