@@ -16,6 +16,7 @@ class HistoryBuilder:
         self._clock = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
         self._scheduled: dict[str, int] = {}
         self._started: dict[str, int] = {}
+        self._timers: dict[str, int] = {}
 
     def add(self, event_type: str, **attributes: Any) -> int:
         event_id = len(self.events) + 1
@@ -137,4 +138,90 @@ class HistoryBuilder:
             activityId=step,
             decisionTaskCompletedEventId=completed,
         )
+        return self
+
+    # --- timers, signals and the decider's own decisions ------------------------
+
+    def timer_started(
+        self, timer_id: str, seconds: int = 1, control: str | None = None
+    ) -> HistoryBuilder:
+        completed = self.decision_completed()
+        attributes: dict[str, Any] = {
+            "timerId": timer_id,
+            "startToFireTimeout": str(seconds),
+            "decisionTaskCompletedEventId": completed,
+        }
+        if control is not None:
+            attributes["control"] = control
+        self._timers[timer_id] = self.add("TimerStarted", **attributes)
+        return self
+
+    def timer_fired(self, timer_id: str) -> HistoryBuilder:
+        self.add(
+            "TimerFired", timerId=timer_id, startedEventId=self._timers.pop(timer_id)
+        )
+        return self.decision_task()
+
+    def timer_canceled(self, timer_id: str) -> HistoryBuilder:
+        completed = self.decision_completed()
+        self.add(
+            "TimerCanceled",
+            timerId=timer_id,
+            startedEventId=self._timers.pop(timer_id),
+            decisionTaskCompletedEventId=completed,
+        )
+        return self
+
+    def start_timer_failed(
+        self, timer_id: str, cause: str = "TIMER_CREATION_RATE_EXCEEDED"
+    ) -> HistoryBuilder:
+        completed = self.decision_completed()
+        self.add(
+            "StartTimerFailed",
+            timerId=timer_id,
+            cause=cause,
+            decisionTaskCompletedEventId=completed,
+        )
+        return self.decision_task()
+
+    def signaled(self, name: str, signal_input: str | None = None) -> HistoryBuilder:
+        attributes: dict[str, Any] = {"signalName": name}
+        if signal_input is not None:
+            attributes["input"] = signal_input
+        self.add("WorkflowExecutionSignaled", **attributes)
+        return self.decision_task()
+
+    def apply(self, decisions: list[dict[str, Any]]) -> HistoryBuilder:
+        """The events SWF records when it accepts `decisions`, as it would
+        record them: one DecisionTaskCompleted, then one event per decision."""
+        completed = self.decision_completed()
+        for decision in decisions:
+            kind = decision["decisionType"]
+            attributes = decision[kind[0].lower() + kind[1:] + "DecisionAttributes"]
+            if kind == "ScheduleActivityTask":
+                self._scheduled[attributes["activityId"]] = self.add(
+                    "ActivityTaskScheduled",
+                    decisionTaskCompletedEventId=completed,
+                    **attributes,
+                )
+                self._started.pop(attributes["activityId"], None)
+            elif kind == "StartTimer":
+                self._timers[attributes["timerId"]] = self.add(
+                    "TimerStarted", decisionTaskCompletedEventId=completed, **attributes
+                )
+            elif kind == "CancelTimer":
+                self.add(
+                    "TimerCanceled",
+                    timerId=attributes["timerId"],
+                    startedEventId=self._timers.pop(attributes["timerId"]),
+                    decisionTaskCompletedEventId=completed,
+                )
+            elif kind == "RequestCancelActivityTask":
+                self.add(
+                    "ActivityTaskCancelRequested",
+                    activityId=attributes["activityId"],
+                    decisionTaskCompletedEventId=completed,
+                )
+            else:
+                raise ValueError(f"apply does not record {kind}")
         return self
