@@ -82,11 +82,18 @@ class TaskState:
     attempt: int = 1
     """The attempt scheduled last (1 before any was)."""
     retry: RetryWait | None = None
+    scheduled_event_id: int | None = None
+    """The ActivityTaskScheduled event of its last attempt, if any."""
 
     @property
     def activity_open(self) -> bool:
-        """Whether SWF holds an open activity task for it now."""
-        return self.status.is_open and self.retry is None
+        """Whether SWF holds an open activity task for it now (a wait or signal
+        step is open with no activity)."""
+        return (
+            self.scheduled_event_id is not None
+            and self.status.is_open
+            and self.retry is None
+        )
 
     @property
     def activity_id(self) -> str:
@@ -382,7 +389,8 @@ class Folder:
         task.output = task.reason = task.details = None
         task.cancel_requested = False
         task.retry = None
-        self.by_scheduled_id[int(event["eventId"])] = task
+        task.scheduled_event_id = int(event["eventId"])
+        self.by_scheduled_id[task.scheduled_event_id] = task
 
     def _on_ScheduleActivityTaskFailed(
         self, event: dict[str, Any], attributes: dict[str, Any]
