@@ -89,9 +89,11 @@ class HistoryBuilder:
         }
 
     def completed(self, step: str, result: Any = None) -> HistoryBuilder:
-        self.add(
-            "ActivityTaskCompleted", result=json.dumps(result), **self._closing(step)
-        )
+        return self.completed_raw(step, json.dumps(result))
+
+    def completed_raw(self, step: str, result: str) -> HistoryBuilder:
+        """A completed task whose result is `result` exactly."""
+        self.add("ActivityTaskCompleted", result=result, **self._closing(step))
         return self.decision_task()
 
     def failed(
