@@ -6,9 +6,10 @@ import datetime
 import json
 from typing import Any, TextIO
 
+from cpe.runtime.activity_ids import parse_activity_id
 from cpe.runtime.history import (
     EVENT_HANDLING,
-    ConditionFailed,
+    CannotContinue,
     ExecutionState,
     HistoryError,
     StepStatus,
@@ -16,6 +17,7 @@ from cpe.runtime.history import (
     in_order,
     resolve_requirements,
 )
+from cpe.runtime.retries import retry_applies
 
 
 class ProgressPrinter:
@@ -33,6 +35,7 @@ class ProgressPrinter:
         self._seen = 0
         self._steps_by_scheduled_id: dict[int, str] = {}
         self._started_at: dict[str, datetime.datetime] = {}
+        self._timers: dict[str, str | None] = {}
         self._width = max(
             (len(name) for name in (ir or {}).get("order", [])), default=12
         )
@@ -47,7 +50,7 @@ class ProgressPrinter:
             line = self._line(event)
             if line:
                 lines.append(line)
-        lines.extend(self._newly_skipped())
+        lines.extend(self._derived())
         if self.stream is not None:
             for line in lines:
                 print(line, file=self.stream, flush=True)
@@ -61,19 +64,51 @@ class ProgressPrinter:
             state = fold(self._ir, in_order(events))
             workflow_input = json.loads(state.input_text) if state.input_text else None
             resolve_requirements(self._ir, state, workflow_input)
-        except (HistoryError, ConditionFailed, ValueError):
+        except (HistoryError, CannotContinue, ValueError):
             return None
         return state
 
-    def _newly_skipped(self) -> list[str]:
-        if self._state is None:
+    def _derived(self) -> list[str]:
+        """Lines for what no event of its own says: a skip, the end of a
+        fan-out step, a signal step that took its signal."""
+        if self._state is None or self._ir is None:
             return []
         lines = []
         for name, step in self._state.steps.items():
-            if step.status is StepStatus.SKIPPED and name not in self._skipped:
-                self._skipped.add(name)
-                lines.append(self._step(name, f"skipped: {step.reason}"))
+            if name in self._skipped:
+                continue
+            plan_step = self._ir["steps"][name]
+            if step.status is StepStatus.SKIPPED:
+                what = f"skipped: {step.reason}"
+            elif plan_step.get("for_each") is not None and step.status.is_closed:
+                what = f"{step.item_count} items; {step.status.value}" + (
+                    f": {step.reason}" if step.reason else ""
+                )
+            elif (
+                plan_step.get("signal") is not None
+                and step.status is StepStatus.SUCCEEDED
+            ):
+                what = f"signal {plan_step['signal']['name']}; succeeded"
+            else:
+                continue
+            self._skipped.add(name)
+            lines.append(self._step(name, what))
         return lines
+
+    def _task_failed(self, activity_id: str) -> str | None:
+        """The reason the decider sees a completed task as failed, if it does."""
+        if self._state is None or self._ir is None:
+            return None
+        parsed = parse_activity_id(activity_id, frozenset(self._ir["order"]))
+        step = self._state.steps.get(parsed.step)
+        if step is None:
+            return None
+        task = step if parsed.item is None else step.items.get(parsed.item)
+        if task is None or task.attempt != parsed.attempt:
+            return None
+        if task.status is StepStatus.FAILED or task.retry is not None:
+            return task.reason
+        return None
 
     def _line(self, event: dict[str, Any]) -> str | None:
         event_type = event["eventType"]
@@ -96,20 +131,74 @@ class ProgressPrinter:
                 self._started_at[step] = when
             return self._step(step, f"started on {attributes.get('identity', '?')}")
         if event_type == "ActivityTaskCompleted" and step:
-            folded = self._state.steps.get(step) if self._state else None
-            if folded is not None and folded.status is StepStatus.FAILED:
-                return self._step(step, f"failed: {folded.reason}")
+            reason = self._task_failed(step)
+            if reason is not None:
+                return self._step(
+                    step, f"failed: {reason}" + self._retrying(step, "failed")
+                )
             return self._step(step, "succeeded" + self._took(step, when))
         if event_type == "ActivityTaskFailed" and step:
-            return self._step(step, f"failed: {attributes.get('reason', '')}")
+            return self._step(
+                step,
+                f"failed: {attributes.get('reason', '')}"
+                + self._retrying(step, "failed"),
+            )
         if event_type == "ActivityTaskTimedOut" and step:
-            return self._step(step, f"timed out ({attributes.get('timeoutType')})")
+            return self._step(
+                step,
+                f"timed out ({attributes.get('timeoutType')})"
+                + self._retrying(step, "timed_out"),
+            )
         if event_type == "ActivityTaskCanceled" and step:
             return self._step(step, "canceled")
         if event_type == "ScheduleActivityTaskFailed":
             return self._step(
                 attributes["activityId"], f"not scheduled: {attributes['cause']}"
             )
+        return self._timer_or_signal(event_type, attributes)
+
+    def _retrying(self, activity_id: str, outcome: str) -> str:
+        """What follows a failed attempt: ", will retry (attempt 2 of 3)"."""
+        if self._ir is None:
+            return ""
+        parsed = parse_activity_id(activity_id, frozenset(self._ir["order"]))
+        step = self._ir["steps"].get(parsed.step)
+        retry = None if step is None else step.get("retry")
+        if retry is None or not retry_applies(retry, outcome, parsed.attempt):
+            return ""
+        return f"; will retry (attempt {parsed.attempt + 1} of {retry['max_attempts']})"
+
+    def _timer_or_signal(
+        self, event_type: str, attributes: dict[str, Any]
+    ) -> str | None:
+        if event_type == "WorkflowExecutionSignaled":
+            return f"  signal {attributes.get('signalName')} came in"
+        timer_id = str(attributes.get("timerId", ""))
+        if event_type == "TimerStarted":
+            self._width = max(self._width, len(timer_id))
+            seconds = attributes.get("startToFireTimeout")
+            purpose = _timer_purpose(attributes.get("control"))
+            self._timers[timer_id] = purpose
+            if purpose == "retry":
+                return self._step(timer_id, f"retry in {seconds} s")
+            if purpose == "timeout":
+                return self._step(
+                    timer_id, f"waiting for a signal, at most {seconds} s"
+                )
+            return self._step(timer_id, f"waiting {seconds} s")
+        if event_type == "TimerFired":
+            purpose = self._timers.pop(timer_id, None)
+            if purpose == "wait":
+                return self._step(timer_id, "waited; succeeded")
+            if purpose == "timeout":
+                return self._step(timer_id, "no signal in time; timed out")
+            return None
+        if event_type == "TimerCanceled":
+            if self._timers.pop(timer_id, None) == "timeout":
+                return None  # the signal came in time, as its own line said
+            return self._step(timer_id, "timer canceled")
+        if event_type == "StartTimerFailed":
+            return self._step(timer_id, f"timer not started: {attributes.get('cause')}")
         return None
 
     def _step(self, step: str, what: str) -> str:
@@ -120,3 +209,13 @@ class ProgressPrinter:
         if start is None or not isinstance(when, datetime.datetime):
             return ""
         return f" in {(when - start).total_seconds():.2f} s"
+
+
+def _timer_purpose(control: Any) -> str | None:
+    """retry, wait or timeout, as the decider wrote it in a timer's control."""
+    try:
+        data = json.loads(control) if isinstance(control, str) else None
+    except json.JSONDecodeError:
+        return None
+    purpose = data.get("timer") if isinstance(data, dict) else None
+    return purpose if isinstance(purpose, str) else None
