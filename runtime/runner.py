@@ -10,7 +10,9 @@ cannot take the decider with it; a worker that dies is replaced.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
+import functools
 import json
 import logging
 import signal
@@ -28,6 +30,8 @@ from botocore.exceptions import ClientError, ParamValidationError
 
 from cpe.runtime.activity import ActivityLoadError, load_activities
 from cpe.runtime.backends.local import connect
+from cpe.runtime.blobs import BlobError, LocalBlobStore, reference_in
+from cpe.runtime.decider import decide
 from cpe.runtime.decision_poller import DecisionPoller
 from cpe.runtime.progress import ProgressPrinter
 from cpe.runtime.registration import ensure_domain, ensure_types
@@ -233,10 +237,13 @@ def _run(
             flush=True,
         )
 
+    # Texts too long for SWF are kept beside the database, so a kept database
+    # (--db) keeps them too.
+    blobs = LocalBlobStore(f"{db}.blobs")
     stop = threading.Event()
     decider = threading.Thread(
         target=_decide_until,
-        args=(db, domain, ir, stop),
+        args=(db, domain, ir, stop, blobs),
         name="cpec-decider",
         daemon=True,
     )
@@ -250,10 +257,12 @@ def _run(
         sources=sources,
         heartbeat_interval=_heartbeat_interval(ir),
         poll_timeout=_POLL_TIMEOUT,
+        blob_directory=str(blobs.directory),
     )
     began = time.monotonic()
     try:
         outcome = _watch(swf, domain, execution, pool, ProgressPrinter(progress, ir))
+        outcome = _result_read_back(outcome, blobs)
     except KeyboardInterrupt:
         # Leave no open execution behind in a database that outlives the run.
         swf.terminate_workflow_execution(
@@ -320,8 +329,24 @@ def _watch(
         time.sleep(_WATCH_INTERVAL)
 
 
+def _result_read_back(outcome: RunOutcome, blobs: LocalBlobStore) -> RunOutcome:
+    """The outcome with a result kept in the blob store read back from it."""
+    digest = reference_in(outcome.result)
+    if digest is None:
+        return outcome
+    try:
+        result = json.loads(blobs.get(json.dumps(outcome.result)))
+    except (BlobError, ValueError) as error:
+        raise RunError(f"the workflow's result cannot be read back: {error}") from None
+    return dataclasses.replace(outcome, result=result)
+
+
 def _decide_until(
-    db: str, domain: str, ir: dict[str, Any], stop: threading.Event
+    db: str,
+    domain: str,
+    ir: dict[str, Any],
+    stop: threading.Event,
+    blobs: LocalBlobStore,
 ) -> None:
     swf, _ = connect(db, poll_timeout=_POLL_TIMEOUT)
     expected = (ir["workflow"]["name"], ir["workflow"]["version"])
@@ -334,4 +359,5 @@ def _decide_until(
         domain=domain,
         task_list=ir["workflow"]["task_list"],
         ir_for_type=ir_for_type,
+        decide=functools.partial(decide, blobs=blobs),
     ).run(stop)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from cpe.runtime.activity import ActivityDefinition
+from cpe.runtime.blobs import BlobError, BlobStore, reference_in
 from cpe.runtime.swf_errors import (
     DEFAULT_RETRY,
     DETAILS_LIMIT,
@@ -152,6 +153,7 @@ class ActivityWorker:
         heartbeat_interval: float = 10.0,
         on_event: EventObserver | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
+        blobs: BlobStore | None = None,
     ) -> None:
         if isinstance(task_lists, str) or not task_lists:
             raise ValueError("task_lists must be a non-empty sequence of names")
@@ -165,6 +167,9 @@ class ActivityWorker:
         self._heartbeat_interval = heartbeat_interval
         self._on_event = on_event
         self._retry = retry
+        # With a blob store, an input sent by reference is read from it and a
+        # result too long for SWF is kept in it, the decider's store too.
+        self._blobs = blobs
 
     @property
     def identity(self) -> str:
@@ -228,7 +233,7 @@ class ActivityWorker:
 
     def _execute(self, task: dict[str, Any], info: dict[str, Any]) -> Outcome:
         """Parse the input, find the code, run it: the outcome to report."""
-        value = _parse_input(task.get("input"))
+        value = _parse_input(task.get("input"), self._blobs)
         if isinstance(value, Outcome):
             return value
         definition = self._activities.get(
@@ -243,7 +248,7 @@ class ActivityWorker:
             self._swf, task["taskToken"], self._heartbeat_interval, info["activity_id"]
         )
         with heartbeat:
-            outcome = _call(definition, value)
+            outcome = _call(definition, value, self._blobs)
         if heartbeat.cancel_requested.is_set():
             # Python cannot safely interrupt a running function, so a cancel
             # request only takes effect once the function has returned: its
@@ -323,20 +328,35 @@ def _outcome_info(info: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
     return {**info, **{key: value for key, value in extra.items() if value is not None}}
 
 
-def _parse_input(text: str | None) -> Any:
-    """The task input as a Python value, or a failed Outcome if it is not JSON."""
+def _parse_input(text: str | None, blobs: BlobStore | None = None) -> Any:
+    """The task input as a Python value (read from the blob store when it is a
+    reference), or a failed Outcome if it is not JSON."""
     if not text:
         return None
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except ValueError as error:
         return Outcome.failed(
             f"task input is not valid JSON: {error}",
             details=shorten(text, DETAILS_LIMIT),
         )
+    digest = reference_in(value)
+    if digest is None:
+        return value
+    if blobs is None:
+        return Outcome.failed(
+            f"the task input is kept in a blob store ({digest}), and this worker "
+            "has none: give the workers the decider's blob store"
+        )
+    try:
+        return json.loads(blobs.get(text))
+    except (BlobError, ValueError) as error:
+        return Outcome.failed(f"the task input ({digest}) cannot be read: {error}")
 
 
-def _call(definition: ActivityDefinition, value: Any) -> Outcome:
+def _call(
+    definition: ActivityDefinition, value: Any, blobs: BlobStore | None = None
+) -> Outcome:
     """Run the activity function and serialise what it returns."""
     try:
         result = definition.function(value)
@@ -354,6 +374,14 @@ def _call(definition: ActivityDefinition, value: Any) -> Outcome:
             f"JSON-serialisable: {describe_exception(error)}",
             details=shorten(_safe_repr(result), DETAILS_LIMIT),
         )
+    if len(text) > DETAILS_LIMIT and blobs is not None:
+        try:
+            return Outcome("completed", result=blobs.put(text))
+        except (BlobError, OSError) as error:
+            return Outcome.failed(
+                f"the result of {definition.name} version {definition.version} "
+                f"could not be kept in the blob store: {error}"
+            )
     if len(text) > DETAILS_LIMIT:
         return Outcome.failed(
             f"result of {definition.name} version {definition.version} is "

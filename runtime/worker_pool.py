@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from cpe.runtime.activity import load_activities
 from cpe.runtime.backends.local import connect
+from cpe.runtime.blobs import LocalBlobStore
 from cpe.runtime.worker import ActivityWorker
 
 # How often a worker checks that the process that started it is still there.
@@ -51,6 +52,7 @@ def _worker_main(
     poll_timeout: float,
     parent: int,
     stop: ProcessEvent,
+    blob_directory: str | None = None,
 ) -> None:
     """The body of one worker process (spawned, so it imports everything anew)."""
     # Ctrl-C reaches the whole process group; the parent decides when and how
@@ -72,6 +74,7 @@ def _worker_main(
         task_lists=task_lists,
         activities=load_activities(sources),
         heartbeat_interval=heartbeat_interval,
+        blobs=None if blob_directory is None else LocalBlobStore(blob_directory),
     ).run(local)
 
 
@@ -88,6 +91,7 @@ class WorkerPool:
         sources: list[str],
         heartbeat_interval: float,
         poll_timeout: float,
+        blob_directory: str | None = None,
     ) -> None:
         self._context = multiprocessing.get_context("spawn")
         self.stop = self._context.Event()
@@ -101,6 +105,7 @@ class WorkerPool:
             poll_timeout,
             os.getpid(),
             self.stop,
+            blob_directory,
         )
         self._processes: list[SpawnProcess] = [self._start() for _ in range(count)]
 

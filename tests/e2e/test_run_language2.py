@@ -75,3 +75,33 @@ def test_a_language_2_plan_runs_to_its_output(tmp_path: Path) -> None:
     assert "flaky#2 retry in 0 s" in said
     assert "pause waited; succeeded" in said
     assert "square 3 items; succeeded" in said
+
+
+BIG_PLAN = """
+name: BigRun
+version: "1"
+activities:
+  - name: Echo
+    version: "1"
+steps:
+  - name: big
+    activity: Echo
+    input: '{"value": {{ __input__.s * __input__.n }}}'
+"""
+
+
+def test_texts_too_long_for_swf_travel_through_the_blob_store(tmp_path: Path) -> None:
+    ir = with_output(
+        compile_text(BIG_PLAN),
+        '{"length": {{ big.value | length }}}',
+        [{"kind": "step", "step": "big", "path": ["value"]}],
+    )
+    db = tmp_path / "run.sqlite"
+    workflow_input = '{"s": "x", "n": 40000}'
+    outcome = run_plan(
+        ir, workflow_input, activity_sources=[str(BASIC)], workers=1, db=str(db)
+    )
+    assert outcome.close_status == "COMPLETED", outcome.reason
+    assert outcome.result == {"length": 40000}
+    # The input and the result, each once, kept beside the database.
+    assert len(list(Path(f"{db}.blobs").glob("*.txt"))) == 2
