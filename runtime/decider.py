@@ -144,8 +144,10 @@ def _decide_state(
     planner = _Planner(ir, state, workflow_input, blobs)
     decisions = planner.plan(ready)
     decisions.extend(_stale_timeouts(state))
-    if not decisions and all(step.status.is_closed for step in state.steps.values()):
-        return [complete_workflow(_result(ir, state, workflow_input, blobs))]
+    if all(step.status.is_closed for step in state.steps.values()):
+        # Canceling a timer brings no new decision task, so the workflow
+        # closes in the same answer.
+        decisions.append(complete_workflow(_result(ir, state, workflow_input, blobs)))
     return decisions
 
 

@@ -7,6 +7,13 @@ import json
 from typing import Any
 
 
+_CLOSED_BY = {
+    "CompleteWorkflowExecution": "WorkflowExecutionCompleted",
+    "FailWorkflowExecution": "WorkflowExecutionFailed",
+    "CancelWorkflowExecution": "WorkflowExecutionCanceled",
+}
+
+
 class HistoryBuilder:
     """Appends events with dense ids and the attribute names of SWF's model."""
 
@@ -223,6 +230,12 @@ class HistoryBuilder:
                     "ActivityTaskCancelRequested",
                     activityId=attributes["activityId"],
                     decisionTaskCompletedEventId=completed,
+                )
+            elif kind in _CLOSED_BY:
+                self.add(
+                    _CLOSED_BY[kind],
+                    decisionTaskCompletedEventId=completed,
+                    **attributes,
                 )
             else:
                 raise ValueError(f"apply does not record {kind}")

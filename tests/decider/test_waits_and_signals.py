@@ -155,3 +155,18 @@ def test_timer_events_the_plan_cannot_explain_fail_the_workflow() -> None:
     unknown.add("TimerFired", timerId="nobody", startedEventId=2)
     failure = only(decide(ir, unknown.events), "FailWorkflowExecution")
     assert "TimerFired" in failure["reason"] and "nobody" in failure["reason"]
+
+
+def test_a_last_signal_step_cancels_its_timer_and_completes_in_one_answer() -> None:
+    ir = as_signal(plan_ir("  - name: gate\n    activity: Probe\n"), "gate", "go", 60)
+    history = HistoryBuilder().started({})
+    history.apply(decide(ir, history.events)).decision_task()
+    history.signaled("go", "[1]")
+    decisions = decide(ir, history.events)
+    assert summary(decisions) == [
+        ("CancelTimer", "gate@timeout"),
+        ("CompleteWorkflowExecution", None),
+    ]
+    assert json.loads(
+        decisions[1]["completeWorkflowExecutionDecisionAttributes"]["result"]
+    ) == {"gate": [1]}
