@@ -6,7 +6,6 @@ import datetime
 import json
 from typing import Any
 
-
 _CLOSED_BY = {
     "CompleteWorkflowExecution": "WorkflowExecutionCompleted",
     "FailWorkflowExecution": "WorkflowExecutionFailed",
