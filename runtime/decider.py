@@ -48,6 +48,7 @@ from cpe.runtime.history import (
     in_order,
     resolve_requirements,
     retry_timer_id,
+    source_outputs,
     timeout_timer_id,
     timer_control,
     wait_timer_id,
@@ -268,14 +269,13 @@ class _Planner:
         self.budget -= 1
 
     def _item_value(self, name: str, item: int) -> Any:
-        outputs = {
-            step.name: step.output
-            for step in self.state.steps.values()
-            if step.status is StepStatus.SUCCEEDED
-        }
+        for_each = self.ir["steps"][name]["for_each"]
         try:
             items = items_of(
-                name, self.ir["steps"][name]["for_each"], self.workflow_input, outputs
+                name,
+                for_each,
+                self.workflow_input,
+                source_outputs(self.state, for_each),
             )
         except FanOutError as error:  # resolve_requirements read this list already
             raise WorkflowFailure(str(error)) from None

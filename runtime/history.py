@@ -810,6 +810,14 @@ def _requirements_allow(
     return True
 
 
+def source_outputs(state: ExecutionState, for_each: dict[str, Any]) -> dict[str, Any]:
+    """The output a fan-out step's path starts from, if its step succeeded."""
+    source = state.steps.get(for_each["path"]["name"])
+    if source is None or source.status is not StepStatus.SUCCEEDED:
+        return {}
+    return {source.name: source.output}
+
+
 def _gather(
     ir: dict[str, Any], state: ExecutionState, name: str, workflow_input: Any
 ) -> bool:
@@ -817,24 +825,22 @@ def _gather(
     step = state.steps[name]
     plan_step = ir["steps"][name]
     for_each = plan_step["for_each"]
-    outputs = {
-        other.name: other.output
-        for other in state.steps.values()
-        if other.status is StepStatus.SUCCEEDED
-    }
     try:
-        items = items_of(name, for_each, workflow_input, outputs)
+        items = items_of(
+            name, for_each, workflow_input, source_outputs(state, for_each)
+        )
     except FanOutError as error:
         raise ItemsFailed(str(error)) from None
     step.item_count = len(items)
     tasks = [step.items.get(index) for index in range(len(items))]
     failed = [t for t in tasks if t is not None and t.status.is_failure]
-    if len(failed) > int(for_each["tolerated_failures"]):
+    tolerated = int(for_each.get("tolerated_failures") or 0)
+    if len(failed) > tolerated:
         first = failed[0]
         step.status = StepStatus.FAILED
         step.reason = (
             f"{len(failed)} of {len(items)} items failed, more than the "
-            f"{for_each['tolerated_failures']} it tolerates; item {first.item}: "
+            f"{tolerated} it tolerates; item {first.item}: "
             f"{first.reason}"
         )
         step.details = first.details
