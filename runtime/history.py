@@ -714,8 +714,13 @@ class ConditionFailed(CannotContinue):
     """A step's condition could not be evaluated on the execution's data."""
 
 
-class ItemsFailed(CannotContinue):
-    """A fan-out step's path gives no list."""
+class ItemsFailed(ConditionFailed):
+    """A fan-out step's path gives no list.
+
+    A kind of ConditionFailed so that the readers of resolve_requirements
+    written before fan-out (diagrams) treat it as they treat a condition that
+    cannot be evaluated.
+    """
 
 
 def condition_context(
