@@ -61,6 +61,10 @@ logger = logging.getLogger(__name__)
 
 Decision = dict[str, Any]
 
+ANSWER_BYTES = 900_000
+"""How much the decisions of one answer may weigh: SWF takes requests of at
+most 1 MB, and the task token and framing need some of it."""
+
 
 class WorkflowFailure(Exception):
     """Deciding found that the workflow cannot go on; the reason is for its user."""
@@ -175,6 +179,8 @@ class _Planner:
         self.budget = MAX_OPEN_ACTIVITIES - sum(
             1 for task in _tasks(state) if task.activity_open
         )
+        self.answer_bytes = 0
+        self.full = False
 
     def plan(self, ready: list[str]) -> list[Decision]:
         # Retries first: a task that waited for its turn goes before new ones.
@@ -219,7 +225,7 @@ class _Planner:
         open_items = sum(1 for task in step.items.values() if task.status.is_open)
         slots = concurrency_slots(for_each, open_items)
         for index in range(step.item_count or 0):
-            if slots <= 0 or self.budget <= 0:
+            if slots <= 0 or self.budget <= 0 or self.full:
                 return
             if index not in step.items:
                 self._schedule(name, index, 1)
@@ -245,7 +251,7 @@ class _Planner:
                     timer_control(timer),
                 )
             )
-        elif task.retry.timer == "fired" and self.budget > 0:
+        elif task.retry.timer == "fired" and self.budget > 0 and not self.full:
             self._schedule(task.name, task.item, next_attempt)
 
     def _schedule(self, name: str, item: int | None, attempt: int) -> None:
@@ -259,13 +265,19 @@ class _Planner:
             None if item is None else (item, self._item_value(name, item)),
             self.blobs,
         )
-        self.decisions.append(
-            schedule_activity(
-                activity,
-                activity_id=format_activity_id(name, item, attempt),
-                task_input=task_input,
-            )
+        decision = schedule_activity(
+            activity,
+            activity_id=format_activity_id(name, item, attempt),
+            task_input=task_input,
         )
+        size = len(json.dumps(decision, ensure_ascii=False).encode())
+        if self.decisions and self.answer_bytes + size > ANSWER_BYTES:
+            # The tasks already in this answer bring the next decision task,
+            # which schedules what did not fit.
+            self.full = True
+            return
+        self.decisions.append(decision)
+        self.answer_bytes += size
         self.budget -= 1
 
     def _item_value(self, name: str, item: int) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cpe.runtime.decider import decide, decide_state
+from cpe.runtime.decider import ANSWER_BYTES, decide, decide_state
 from cpe.runtime.history import Folder
 from tests.decider.helpers import attributes_of, only, summary
 from tests.decider.ir_factory import plan_ir, with_for_each, with_retry
@@ -192,3 +192,16 @@ def test_a_folded_state_gives_the_decisions_of_the_whole_history() -> None:
     assert summary(decide(ir, history.events)) == [
         ("ScheduleActivityTask", "square[3]")
     ]
+
+
+def test_one_answer_stays_within_swfs_request_size() -> None:
+    ir = fan_out_ir()
+    ir["steps"]["square"]["input"]["template"] = '{"pad": {{ n }}}'
+    history = probed(ir, ["p" * 30_000 for _ in range(40)])
+    first = decide(ir, history.events)
+    assert 0 < len(first) < 40
+    assert len(json.dumps(first).encode()) <= ANSWER_BYTES
+    history.apply(first)
+    history.completed("square[0]", {"value": 0})
+    more = scheduled_ids(decide(ir, history.events))
+    assert more[0] == f"square[{len(first)}]"
