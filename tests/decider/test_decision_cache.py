@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import logging
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from cpe.compiler import compile_file
-from cpe.runtime.decider import decide
+from cpe.runtime.decider import decide, decide_state
 from cpe.runtime.decision_cache import CachedExecution, DecisionCache
 from cpe.runtime.decision_poller import DecisionPoller
 from cpe.runtime.history import Folder, StepStatus
@@ -257,3 +258,22 @@ def test_a_slow_decision_is_logged_with_its_time(
         "the decision task of workflow wf-1 took 40.0 s, more than half of its "
         "start-to-close timeout of 60 s"
     )
+
+
+def test_deciding_on_a_snapshot_leaves_the_folded_state_alone() -> None:
+    swf = SimulatedSwf(new_simulator())
+    poller = poller_for(swf)
+    probe_done(swf, poller)
+    swf.simulator.fail_activity("left")
+    swf.simulator.complete_activity("right", "{}")
+    folder = Folder(IR)
+    folder.fold(swf.simulator.history())
+    before = copy.deepcopy(folder.state)
+    snapshot = folder.snapshot()
+    decide_state(IR, snapshot)  # skips join, schedules on_failure
+    assert snapshot.steps["join"].status is StepStatus.SKIPPED
+    snapshot.steps["probe"].reason = "changed"
+    snapshot.cancel_requested = True
+    assert folder.state == before
+    # Outputs are shared, read-only by contract, not copied.
+    assert snapshot.steps["probe"].output is folder.state.steps["probe"].output
