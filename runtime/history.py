@@ -338,10 +338,14 @@ _Record = TypeVar("_Record")
 def _copy_fields(record: _Record, keep: tuple[str, ...] = ()) -> _Record:
     """A shallow copy of a dataclass with its non-plain fields (but `keep`)
     copied deeply."""
-    copied = copy.copy(record)
-    for name, value in vars(record).items():
+    # Filling __dict__ directly is a few times faster than copy.copy, which
+    # matters at thousands of steps per snapshot.
+    fields = vars(record)
+    copied = object.__new__(type(record))
+    copied.__dict__.update(fields)
+    for name, value in fields.items():
         if name not in keep and not isinstance(value, _PLAIN):
-            setattr(copied, name, copy.deepcopy(value))
+            copied.__dict__[name] = copy.deepcopy(value)
     return copied
 
 
