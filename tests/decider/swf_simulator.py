@@ -168,9 +168,11 @@ class Simulator:
         self, activity_id: str, event_type: str, outcome: str, **attributes: Any
     ) -> None:
         activity = self.activities.pop(activity_id)
-        ids: dict[str, Any] = {"scheduledEventId": activity.scheduled_id}
-        if activity.started_id is not None:
-            ids["startedEventId"] = activity.started_id
+        # SWF gives 0 as the started event of a task that never started.
+        ids = {
+            "scheduledEventId": activity.scheduled_id,
+            "startedEventId": activity.started_id or 0,
+        }
         self.records.append(
             ActivityRecord(activity_id, outcome, attributes.get("result"))
         )
