@@ -29,6 +29,7 @@ class TaskHistory:
         self.malformed = False
         """An event without a numeric id was read: only a full replay will do."""
         self.oldest_id: int | None = None
+        self.ordered = False
         self.pages = 0
         self._add(first)
         started = first.get("startedEventId")
@@ -85,13 +86,17 @@ class TaskHistory:
         return newer
 
     def all_events(self) -> list[dict[str, Any]]:
-        """Every event read, oldest first when their ids allow sorting."""
+        """Every event read, oldest first when their ids allow sorting
+        (`ordered` tells whether they did)."""
         try:
-            return in_order(self._events)
+            events = in_order(self._events)
         except HistoryError:
             # The decider will refuse this history and say why; the order of
             # events it cannot sort does not matter to it.
+            self.ordered = False
             return list(self._events)
+        self.ordered = True
+        return events
 
     def task_timeout(self) -> float | None:
         """The task's start-to-close timeout in seconds, when its

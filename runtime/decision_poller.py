@@ -29,7 +29,7 @@ from cpe.runtime.decision_cache import (
 )
 from cpe.runtime.decision_pages import TaskHistory
 from cpe.runtime.decisions import fail_workflow
-from cpe.runtime.history import ExecutionState, Folder, in_order
+from cpe.runtime.history import ExecutionState, Folder, HistoryError
 from cpe.runtime.swf_errors import (
     DEFAULT_RETRY,
     Backoff,
@@ -232,7 +232,7 @@ class DecisionPoller:
         version = workflow_type.get("version", "")
         ir, failure = self._find_ir(name, version)
         if ir is None:
-            return failure, [], history.task_timeout()
+            return failure, history.all_events(), history.task_timeout()
         ir_hash = ir.get("content_hash")
         if self._decide_state is None or not isinstance(ir_hash, str):
             self._read(history.read_all)
@@ -265,7 +265,7 @@ class DecisionPoller:
         logger.debug("workflow %s: full replay (%s)", key[0], why)
         self._read(history.read_all)
         events = history.all_events()
-        decisions, folder = self._replay(ir, events, name)
+        decisions, folder = self._replay(ir, events, history.ordered, name)
         timeout = history.task_timeout()
         if folder is not None and not folder.state.closed:
             self.cache.put(key, CachedExecution(ir_hash, folder, timeout))
@@ -298,12 +298,14 @@ class DecisionPoller:
         return self._run_decide_state(ir, entry.folder, name)
 
     def _replay(
-        self, ir: dict[str, Any], events: list[dict[str, Any]], name: str
+        self, ir: dict[str, Any], events: list[dict[str, Any]], ordered: bool, name: str
     ) -> tuple[list[dict[str, Any]], Folder | None]:
         """The decisions on the whole history, and its folder when it folds."""
         folder = Folder(ir)
         try:
-            folder.fold(in_order(events))
+            if not ordered:
+                raise HistoryError("the events cannot be put in order")
+            folder.fold(events)
         except Exception:
             # `decide` turns a history that does not fold into the decision
             # that says why, exactly as it would without a cache.

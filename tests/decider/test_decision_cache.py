@@ -277,3 +277,35 @@ def test_deciding_on_a_snapshot_leaves_the_folded_state_alone() -> None:
     assert folder.state == before
     # Outputs are shared, read-only by contract, not copied.
     assert snapshot.steps["probe"].output is folder.state.steps["probe"].output
+
+
+class BadIdSwf(SimulatedSwf):
+    """Serves one event with an id that is not a number."""
+
+    bad_event_id = 0
+
+    def _page(
+        self, reading: Any, offset: int, kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        page = super()._page(reading, offset, kwargs)
+        page["events"] = [
+            {**e, "eventId": "x"} if e["eventId"] == self.bad_event_id else e
+            for e in page["events"]
+        ]
+        return page
+
+
+def test_an_event_without_a_numeric_id_fails_the_workflow_as_decide_does() -> None:
+    swf = BadIdSwf(new_simulator())
+    poller = poller_for(swf)
+    probe_done(swf, poller)
+    swf.simulator.complete_activity("left", "{}")
+    swf.bad_event_id = len(swf.simulator.events)  # the newest event
+    answer(poller, swf.simulator)
+    (decision,) = swf.answers[-1][1]
+    assert decision["decisionType"] == "FailWorkflowExecution"
+    reason = decision["failWorkflowExecutionDecisionAttributes"]["reason"]
+    assert (
+        reason == "the history cannot be replayed: every event needs a numeric eventId"
+    )
+    assert KEY not in poller.cache
