@@ -275,7 +275,12 @@ def final_statuses(
 ) -> dict[str, tuple[str, Any]]:
     """Each step's (status, output) from how its activity ended; a step that
     never ran is skipped when a requirement ended the wrong way, else
-    "not run"."""
+    "not run".
+
+    Language 1 only: an activity id is its step's name and a step runs once.
+    Retries (`step#2`) and fan-out items (`step[3]`) of language 2 will need
+    the ids parsed with cpe.runtime.activity_ids, and conditions evaluated.
+    """
     last = {record.activity_id: record for record in records}
     statuses: dict[str, tuple[str, Any]] = {}
     for name in ir["order"]:
