@@ -1,11 +1,13 @@
 """The decision poller: the loop that feeds SWF histories to the pure decider.
 
 Everything impure about deciding lives here: polling the decision task list,
-paging through the history, finding the compiled plan (IR) of the workflow
-type, responding, and telling an observer. `decide(ir, events)` itself stays a
-pure function. When no decision can be computed (no plan is deployed for the
-type, or the decider raised), the workflow is failed with a reason that says
-why, because a decision task left unanswered would only come back, forever.
+paging through the history (newest first, only as far as the cached state of
+the execution needs; see decision_cache and docs/decider.md), finding the
+compiled plan (IR) of the workflow type, responding, and telling an observer.
+`decide(ir, events)` itself stays a pure function. When no decision can be
+computed (no plan is deployed for the type, or the decider raised), the
+workflow is failed with a reason that says why, because a decision task left
+unanswered would only come back, forever.
 """
 
 from __future__ import annotations
@@ -14,11 +16,20 @@ import functools
 import importlib
 import logging
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from cpe.runtime.decision_cache import (
+    DEFAULT_CACHE_SIZE,
+    CachedExecution,
+    DecisionCache,
+    ExecutionKey,
+)
+from cpe.runtime.decision_pages import TaskHistory
 from cpe.runtime.decisions import fail_workflow
+from cpe.runtime.history import ExecutionState, Folder, HistoryError
 from cpe.runtime.swf_errors import (
     DEFAULT_RETRY,
     Backoff,
@@ -32,12 +43,26 @@ from cpe.runtime.worker import default_identity
 
 logger = logging.getLogger(__name__)
 
+
+class _Unreadable(Exception):
+    """A page of the history could not be fetched."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 Decide = Callable[[dict[str, Any], list[dict[str, Any]]], list[dict[str, Any]]]
 """`decide(ir, events) -> decisions`, the signature of `cpe.runtime.decider.decide`."""
+DecideState = Callable[[dict[str, Any], ExecutionState], list[dict[str, Any]]]
+"""`decide_state(ir, state) -> decisions`, as `cpe.runtime.decider.decide_state`."""
 IrForType = Callable[[str, str], dict[str, Any] | None]
 """`ir_for_type(name, version)`: the IR deployed for a workflow type, or None."""
 DecisionsObserver = Callable[[dict[str, Any], list[dict[str, Any]]], None]
-"""`on_decisions(task, decisions)`: told of each answer SWF accepted."""
+"""`on_decisions(task, decisions)`: told of each answer SWF accepted. The
+task's `events` are the events the decision read, oldest first: the whole
+history after a full replay, only the events newer than the cached state
+after an incremental decision."""
 
 
 class DecisionSwfClient(Protocol):
@@ -47,16 +72,34 @@ class DecisionSwfClient(Protocol):
     def respond_decision_task_completed(self, **kwargs: Any) -> Any: ...
 
 
-def _default_decide() -> Decide:
+_CLOSING = frozenset(
+    {
+        "CompleteWorkflowExecution",
+        "FailWorkflowExecution",
+        "CancelWorkflowExecution",
+        "ContinueAsNewWorkflowExecution",
+    }
+)
+
+
+def _default_decider() -> tuple[Decide, DecideState | None]:
     # Imported when a poller is built rather than when this module is, so the
     # poller (and its tests) do not depend on the decider being importable.
     module = importlib.import_module("cpe.runtime.decider")
     decide: Decide = module.decide
-    return decide
+    decide_state: DecideState | None = getattr(module, "decide_state", None)
+    return decide, decide_state
 
 
 class DecisionPoller:
-    """Answers the decision tasks of one task list with `decide`."""
+    """Answers the decision tasks of one task list with `decide`.
+
+    With `decide_state` (the decider's, by default) the poller keeps the
+    folded state of recent executions in `cache` and folds only the events
+    that came since; see `_decide_task` for when it replays the whole
+    history instead. A `decide` given without `decide_state` always gets the
+    whole history.
+    """
 
     def __init__(
         self,
@@ -66,18 +109,30 @@ class DecisionPoller:
         task_list: str,
         ir_for_type: IrForType,
         decide: Decide | None = None,
+        decide_state: DecideState | None = None,
         identity: str | None = None,
         on_decisions: DecisionsObserver | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
+        cache: DecisionCache | None = None,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        page_size: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._swf = swf
         self._domain = domain
         self._task_list = task_list
         self._ir_for_type = ir_for_type
-        self._decide = decide if decide is not None else _default_decide()
+        if decide is None:
+            decide, default_state = _default_decider()
+            decide_state = decide_state or default_state
+        self._decide = decide
+        self._decide_state = decide_state
         self._identity = identity or default_identity()
         self._on_decisions = on_decisions
         self._retry = retry
+        self.cache = cache if cache is not None else DecisionCache(cache_size)
+        self._page_size = page_size
+        self._clock = clock
 
     @property
     def identity(self) -> str:
@@ -113,69 +168,161 @@ class DecisionPoller:
         first = self._poll()
         if not first.get("taskToken"):
             return False
-        self._handle(first)
+        self._handle(first, self._clock())
         return True
 
     def _poll(self, next_page_token: str | None = None) -> dict[str, Any]:
+        # Newest first, so that a cached state needs only the first pages.
         request: dict[str, Any] = {
             "domain": self._domain,
             "taskList": {"name": self._task_list},
             "identity": self._identity,
+            "reverseOrder": True,
         }
+        if self._page_size:
+            request["maximumPageSize"] = self._page_size
         if next_page_token:
             request["nextPageToken"] = next_page_token
         return self._swf.poll_for_decision_task(**request)
 
-    def _handle(self, first: dict[str, Any]) -> None:
+    def _fetch_page(self, token: str) -> dict[str, Any]:
+        return call_with_retries(
+            functools.partial(self._poll, token),
+            what="fetching a page of history",
+            policy=self._retry,
+        )
+
+    def _handle(self, first: dict[str, Any], began: float) -> None:
         execution = first.get("workflowExecution") or {}
         workflow_id = execution.get("workflowId", "")
+        key = (workflow_id, execution.get("runId", ""))
+        history = TaskHistory(first, self._fetch_page)
         try:
-            events = self._collect_events(first)
-        except Exception as error:
+            decisions, events, timeout = self._decide_task(first, key, history)
+        except _Unreadable as error:
             logger.warning(
                 "could not read the whole history of workflow %s (%s); the "
                 "decision task is abandoned and SWF will hand it out again "
                 "once it times out",
                 workflow_id,
-                describe_exception(error),
+                describe_exception(error.cause),
             )
             return
         task = {**first, "events": events}
         task.pop("nextPageToken", None)
-        logger.debug(
-            "decision task for workflow %s: %s events", workflow_id, len(events)
-        )
-        decisions = self._decisions_for(task, events)
-        if self._respond(task["taskToken"], decisions, workflow_id):
+        accepted = self._respond(task["taskToken"], decisions, workflow_id)
+        if accepted and any(d.get("decisionType") in _CLOSING for d in decisions):
+            self.cache.drop(key)  # the execution closes: its state is no use
+        self._warn_if_slow(workflow_id, self._clock() - began, timeout, history)
+        if accepted:
             self._notify(task, decisions)
 
-    def _collect_events(self, first: dict[str, Any]) -> list[dict[str, Any]]:
-        """Every event of the task's history, fetching page after page."""
-        events = list(first.get("events") or [])
-        token = first.get("nextPageToken")
-        while token:
-            page = call_with_retries(
-                functools.partial(self._poll, token),
-                what="fetching a page of history",
-                policy=self._retry,
-            )
-            events.extend(page.get("events") or [])
-            token = page.get("nextPageToken")
-        return events
+    def _decide_task(
+        self, first: dict[str, Any], key: ExecutionKey, history: TaskHistory
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], float | None]:
+        """The decisions, the events they were made on, and the task's timeout.
 
-    def _decisions_for(
-        self, task: dict[str, Any], events: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        workflow_type = task.get("workflowType") or {}
+        The cached state is used when it can be trusted: it was folded with
+        this very IR, the events after it are all there without a gap, and
+        folding them works. Otherwise the whole history is read and replayed
+        from scratch, which gives the same decisions by construction.
+        """
+        workflow_type = first.get("workflowType") or {}
         name = workflow_type.get("name", "")
         version = workflow_type.get("version", "")
+        ir, failure = self._find_ir(name, version)
+        if ir is None:
+            return failure, history.all_events(), history.task_timeout()
+        ir_hash = ir.get("content_hash")
+        if self._decide_state is None or not isinstance(ir_hash, str):
+            self._read(history.read_all)
+            events = history.all_events()
+            return self._run_decide(ir, events, name), events, history.task_timeout()
+
+        entry = self.cache.take(key)
+        why = "no cached state"
+        if entry is not None and entry.ir_hash != ir_hash:
+            entry, why = None, "the cached state was folded with another plan"
+        if entry is not None:
+            folded_up_to = entry.folder.last_event_id
+            self._read(
+                functools.partial(history.read_down_to, folded_up_to),
+                functools.partial(self.cache.put, key, entry),
+            )
+            new_events = history.events_after(folded_up_to)
+            if new_events is None:
+                why = "the events after the cached state are not all there"
+            else:
+                decisions = self._decide_incrementally(ir, entry, new_events, name)
+                if decisions is not None:
+                    timeout = history.task_timeout() or entry.task_timeout
+                    entry.task_timeout = timeout
+                    self.cache.put(key, entry)
+                    self.cache.count("incremental")
+                    return decisions, new_events, timeout
+                why = "folding the new events failed"
+        self.cache.count("replay: " + why)
+        logger.debug("workflow %s: full replay (%s)", key[0], why)
+        self._read(history.read_all)
+        events = history.all_events()
+        decisions, folder = self._replay(ir, events, history.ordered, name)
+        timeout = history.task_timeout()
+        if folder is not None and not folder.state.closed:
+            self.cache.put(key, CachedExecution(ir_hash, folder, timeout))
+        return decisions, events, timeout
+
+    def _read(
+        self, reading: Callable[[], None], on_failure: Callable[[], None] | None = None
+    ) -> None:
+        try:
+            reading()
+        except Exception as error:
+            if on_failure is not None:
+                on_failure()  # nothing was folded: the state is still good
+            raise _Unreadable(error) from error
+
+    def _decide_incrementally(
+        self,
+        ir: dict[str, Any],
+        entry: CachedExecution,
+        new_events: list[dict[str, Any]],
+        name: str,
+    ) -> list[dict[str, Any]] | None:
+        """Decisions on the cached state with `new_events` folded in, or None
+        when they do not fold (the entry is then spoiled and not put back)."""
+        try:
+            entry.folder.fold(new_events)
+        except Exception:
+            logger.debug("folding new events failed; replaying", exc_info=True)
+            return None
+        return self._run_decide_state(ir, entry.folder, name)
+
+    def _replay(
+        self, ir: dict[str, Any], events: list[dict[str, Any]], ordered: bool, name: str
+    ) -> tuple[list[dict[str, Any]], Folder | None]:
+        """The decisions on the whole history, and its folder when it folds."""
+        folder = Folder(ir)
+        try:
+            if not ordered:
+                raise HistoryError("the events cannot be put in order")
+            folder.fold(events)
+        except Exception:
+            # `decide` turns a history that does not fold into the decision
+            # that says why, exactly as it would without a cache.
+            return self._run_decide(ir, events, name), None
+        return self._run_decide_state(ir, folder, name), folder
+
+    def _find_ir(
+        self, name: str, version: str
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The IR of the type, or None and the decision that fails the workflow."""
         try:
             ir = self._ir_for_type(name, version)
         except Exception as error:
             logger.exception(
                 "looking up the plan of %s version %s raised", name, version
             )
-            return [
+            return None, [
                 fail_workflow(
                     f"loading the compiled plan for workflow type {name} version "
                     f"{version} raised {describe_exception(error)}",
@@ -184,19 +331,31 @@ class DecisionPoller:
             ]
         if ir is None:
             logger.warning("no plan deployed for %s version %s", name, version)
-            return [
+            return None, [
                 fail_workflow(
                     f"no compiled plan for workflow type {name} version {version} "
                     "is deployed"
                 )
             ]
-        return self._run_decide(ir, events, name)
+        return ir, []
 
     def _run_decide(
         self, ir: dict[str, Any], events: list[dict[str, Any]], name: str
     ) -> list[dict[str, Any]]:
+        return self._guarded(lambda: self._decide(ir, events), name)
+
+    def _run_decide_state(
+        self, ir: dict[str, Any], folder: Folder, name: str
+    ) -> list[dict[str, Any]]:
+        decide_state = self._decide_state
+        assert decide_state is not None
+        return self._guarded(lambda: decide_state(ir, folder.snapshot()), name)
+
+    def _guarded(
+        self, deciding: Callable[[], list[dict[str, Any]]], name: str
+    ) -> list[dict[str, Any]]:
         try:
-            return list(self._decide(ir, events))
+            return list(deciding())
         except Exception as error:
             # decide should turn every bad history into a decision; if it
             # raises anyway, failing the workflow beats a task that times out
@@ -208,6 +367,23 @@ class DecisionPoller:
                     traceback.format_exc(),
                 )
             ]
+
+    def _warn_if_slow(
+        self,
+        workflow_id: str,
+        elapsed: float,
+        timeout: float | None,
+        history: TaskHistory,
+    ) -> None:
+        if timeout is not None and elapsed > timeout / 2:
+            logger.warning(
+                "the decision task of workflow %s took %.1f s, more than half of "
+                "its start-to-close timeout of %.0f s (%s pages of history read)",
+                workflow_id,
+                elapsed,
+                timeout,
+                history.pages,
+            )
 
     def _respond(
         self, token: str, decisions: list[dict[str, Any]], workflow_id: str

@@ -9,11 +9,12 @@ it, so an event we do not know is a sign of a bad history, not an oversight.
 from __future__ import annotations
 
 import copy
+import enum
 import itertools
 import json
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from cpe.grammar.conditions import ConditionError, evaluate_condition
 from cpe.grammar.selectors import SelectorMiss, evaluate
@@ -271,8 +272,20 @@ class Folder:
                 self._signal_steps.setdefault(signal["name"], []).append(name)
 
     def snapshot(self) -> ExecutionState:
-        """A copy of the state that deciding may change freely."""
-        return copy.deepcopy(self.state)
+        """A copy of the state that deciding may change freely.
+
+        Step outputs are shared with the folder's state rather than copied:
+        they are parsed results that nothing changes after folding, and
+        copying them made each snapshot cost as much as every output ever
+        produced (the bulk of an incremental decision on a long history).
+        Every other field that is not a plain value is copied deeply.
+        """
+        state = _copy_fields(self.state, keep=("steps",))
+        state.steps = {
+            name: _copy_fields(step, keep=("output",))
+            for name, step in self.state.steps.items()
+        }
+        return state
 
     def fold(self, events: list[dict[str, Any]]) -> ExecutionState:
         """Fold `events` (in order, each after `last_event_id`) into the state."""
@@ -661,6 +674,24 @@ def _task_name(task: TaskState) -> str:
     if task.item is None:
         return f"step {task.name}"
     return f"item {task.item} of step {task.name}"
+
+
+_PLAIN = (str, int, float, bool, type(None), enum.Enum)
+_Record = TypeVar("_Record")
+
+
+def _copy_fields(record: _Record, keep: tuple[str, ...] = ()) -> _Record:
+    """A shallow copy of a dataclass with its non-plain fields (but `keep`)
+    copied deeply."""
+    # Filling __dict__ directly is a few times faster than copy.copy, which
+    # matters at thousands of steps per snapshot.
+    fields = vars(record)
+    copied = object.__new__(type(record))
+    copied.__dict__.update(fields)
+    for name, value in fields.items():
+        if name not in keep and not isinstance(value, _PLAIN):
+            copied.__dict__[name] = copy.deepcopy(value)
+    return copied
 
 
 class _OutputError(Exception):
