@@ -21,6 +21,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from cpe.runtime.blobs import BlobStore
 from cpe.runtime.decision_cache import (
     DEFAULT_CACHE_SIZE,
     CachedExecution,
@@ -82,12 +83,16 @@ _CLOSING = frozenset(
 )
 
 
-def _default_decider() -> tuple[Decide, DecideState | None]:
+def _default_decider(blobs: BlobStore | None) -> tuple[Decide, DecideState | None]:
     # Imported when a poller is built rather than when this module is, so the
     # poller (and its tests) do not depend on the decider being importable.
     module = importlib.import_module("cpe.runtime.decider")
     decide: Decide = module.decide
     decide_state: DecideState | None = getattr(module, "decide_state", None)
+    if blobs is not None:
+        decide = functools.partial(decide, blobs=blobs)
+        if decide_state is not None:
+            decide_state = functools.partial(decide_state, blobs=blobs)
     return decide, decide_state
 
 
@@ -117,13 +122,15 @@ class DecisionPoller:
         cache_size: int = DEFAULT_CACHE_SIZE,
         page_size: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        blobs: BlobStore | None = None,
     ) -> None:
         self._swf = swf
+        self._blobs = blobs
         self._domain = domain
         self._task_list = task_list
         self._ir_for_type = ir_for_type
         if decide is None:
-            decide, default_state = _default_decider()
+            decide, default_state = _default_decider(blobs)
             decide_state = decide_state or default_state
         self._decide = decide
         self._decide_state = decide_state
@@ -301,7 +308,7 @@ class DecisionPoller:
         self, ir: dict[str, Any], events: list[dict[str, Any]], ordered: bool, name: str
     ) -> tuple[list[dict[str, Any]], Folder | None]:
         """The decisions on the whole history, and its folder when it folds."""
-        folder = Folder(ir)
+        folder = Folder(ir, self._blobs)
         try:
             if not ordered:
                 raise HistoryError("the events cannot be put in order")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
-import functools
 import json
 import logging
 import signal
@@ -31,7 +30,6 @@ from botocore.exceptions import ClientError, ParamValidationError
 from cpe.runtime.activity import ActivityLoadError, load_activities
 from cpe.runtime.backends.local import connect
 from cpe.runtime.blobs import BlobError, LocalBlobStore, reference_in
-from cpe.runtime.decider import decide
 from cpe.runtime.decision_poller import DecisionPoller
 from cpe.runtime.progress import ProgressPrinter
 from cpe.runtime.registration import ensure_domain, ensure_types
@@ -359,5 +357,5 @@ def _decide_until(
         domain=domain,
         task_list=ir["workflow"]["task_list"],
         ir_for_type=ir_for_type,
-        decide=functools.partial(decide, blobs=blobs),
+        blobs=blobs,
     ).run(stop)

@@ -125,8 +125,10 @@ def test_new_events_that_do_not_fold_drop_the_state_and_replay() -> None:
     probe_done(swf, poller)
     entry = poller.cache.take(KEY)
     assert entry is not None
-    # A state that no longer fits the history: left cannot be scheduled again.
-    entry.folder.state.steps["left"].status = StepStatus.STARTED
+    # A state that no longer fits the history: left is open already, so the
+    # history scheduling it again cannot be folded into it.
+    left = entry.folder.state.steps["left"]
+    left.status, left.scheduled_event_id = StepStatus.STARTED, 1
     poller.cache.put(KEY, entry)
     swf.simulator.complete_activity("left", "{}")
     answer(poller, swf.simulator)
