@@ -34,7 +34,7 @@ def _at(node: Scalar, line: int, column: int) -> Callable[[], Position]:
     return lambda: node.position_in_content(line, column)
 
 
-def _parts(steps: list[dict[str, Any]]) -> tuple[str | int, ...]:
+def path_parts(steps: list[dict[str, Any]]) -> tuple[str | int, ...]:
     """A condition path's steps as the literal path the binding checks walk."""
     parts: list[str | int] = []
     for step in steps:
@@ -58,7 +58,7 @@ def check_condition(
     found: list[dict[str, Any]] = []
     for reference in locate_references(step.when.text):
         where = _at(node, reference.line, reference.column)
-        path = _parts(reference.steps)
+        path = path_parts(reference.steps)
         if reference.name == INPUT_NAME:
             check_input_path(plan, subject, path, where, sink)
             found.append({"kind": "input", "path": list(path)})
