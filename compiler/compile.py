@@ -51,12 +51,12 @@ def _compile(text: str, path: str) -> tuple[dict[str, Any] | None, list[Diagnost
             check_condition_shape(plan, step, sink)
         if step.for_each is not None:
             check_for_each(plan, step, sink)
+    output: list[Reference] = []
+    if plan.output is not None:
+        output = check_output(plan, sink)
     if sink.has_errors:
         return None, sink.diagnostics
     order = topological_order(plan, graph)
-    output: list[Reference] = []
-    if plan.output is not None:
-        output = check_output(plan, order, sink)
     check_plan(plan, _all_reads(plan, references, conditions, output), order, sink)
     if sink.has_errors:
         return None, sink.diagnostics

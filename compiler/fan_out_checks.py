@@ -28,7 +28,7 @@ def check_for_each(plan: Plan, step: Step, sink: DiagnosticSink) -> None:
 
     if for_each.item in plan.steps:
         sink.error(
-            node.position,
+            for_each.item_position,
             "E162",
             f"step {step.name}'s 'as: {for_each.item}' is also the name of a step, so "
             f"{{{{ {for_each.item} }}}} would be ambiguous",

@@ -29,7 +29,7 @@ from cpe.runtime.templates import INPUT_NAME, parse
 SUBJECT = "the workflow's output"
 
 
-def check_output(plan: Plan, order: list[str], sink: DiagnosticSink) -> list[Reference]:
+def check_output(plan: Plan, sink: DiagnosticSink) -> list[Reference]:
     """Parse and check the output template; the references it makes."""
     source = plan.output
     assert source is not None
@@ -45,7 +45,7 @@ def check_output(plan: Plan, order: list[str], sink: DiagnosticSink) -> list[Ref
     uses = find_uses(template, source.text)
     check_filters(SUBJECT, source, uses, sink)
     report_dashed(SUBJECT, source, uses, sink)
-    uncertain = steps_that_may_not_succeed(plan, order)
+    uncertain = steps_that_may_not_succeed(plan)
     clean = True
     for reference in uses.references:
         first_key = reference.path[0] if reference.path else None
@@ -83,23 +83,35 @@ def check_output(plan: Plan, order: list[str], sink: DiagnosticSink) -> list[Ref
     return uses.references
 
 
-def steps_that_may_not_succeed(plan: Plan, order: list[str]) -> dict[str, str]:
-    """The steps a completed workflow may lack the output of, and why."""
+def steps_that_may_not_succeed(plan: Plan) -> dict[str, str]:
+    """The steps a completed workflow may lack the output of, and why.
+
+    Requirements are followed depth first with a memo, so this works on a
+    plan whose requirements form a cycle (reported elsewhere) too.
+    """
     tolerated = {
         r.step
         for step in plan.steps.values()
         for r in step.requires
         if r.status in (Status.FAILED, Status.COMPLETED)
     }
-    why: dict[str, str] = {}
-    for name in order:
+    why: dict[str, str | None] = {}
+
+    def reason(name: str) -> str | None:
+        if name in why:
+            return why[name]
+        why[name] = None  # while visiting: a cycle adds nothing
         step = plan.steps[name]
+        found: str | None = None
         if step.when is not None:
-            why[name] = "has a condition and may be skipped"
+            found = "has a condition and may be skipped"
         elif any(r.status in (Status.FAILED, Status.SKIPPED) for r in step.requires):
-            why[name] = "runs only after another step failed or was skipped"
+            found = "runs only after another step failed or was skipped"
         elif name in tolerated:
-            why[name] = "may fail without failing the workflow"
-        elif any(r.step in why for r in step.requires):
-            why[name] = "requires a step that may not succeed, and then is skipped"
-    return why
+            found = "may fail without failing the workflow"
+        elif any(r.step in plan.steps and reason(r.step) for r in step.requires):
+            found = "requires a step that may not succeed, and then is skipped"
+        why[name] = found
+        return found
+
+    return {name: text for name in plan.steps if (text := reason(name)) is not None}

@@ -102,6 +102,7 @@ class ForEach:
     node: Scalar
     item: str
     """The name of the item in the step's input template (`as:`)."""
+    item_position: Position
     max_concurrency: int | None = None
     tolerated_failures: int = 0
 

@@ -262,10 +262,10 @@ def read_for_each(checker: Checker, mapping: Mapping, step: str) -> ForEach | No
             )
             or 0
         )
-    if path is None or item is None or not isinstance(node, Scalar):
+    if path is None or item is None or as_node is None or not isinstance(node, Scalar):
         return None
     text, parsed = path
-    return ForEach(text, parsed, node, item, concurrency, tolerated)
+    return ForEach(text, parsed, node, item, as_node.position, concurrency, tolerated)
 
 
 def key_position(mapping: Mapping, key: str) -> Position:
