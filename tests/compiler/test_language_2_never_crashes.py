@@ -78,7 +78,7 @@ retries = st.one_of(
     ),
 )
 signals = st.one_of(
-    st.sampled_from(NAMES + ["approve", "a:b", ""]),
+    st.sampled_from([*NAMES, "approve", "a:b", ""]),
     st.fixed_dictionaries(
         {}, optional={"name": st.sampled_from(["approve", "a/b"]), "timeout": numbers}
     ),
@@ -100,7 +100,7 @@ requirements = st.lists(
 def steps(draw: st.DrawFn, name: str) -> dict[str, Any]:
     step: dict[str, Any] = {"name": name}
     kinds = draw(st.sets(st.sampled_from(["activity", "wait", "signal"]), max_size=2))
-    if "activity" in kinds or not kinds and draw(st.booleans()):
+    if "activity" in kinds or (not kinds and draw(st.booleans())):
         step["activity"] = draw(st.sampled_from(["Echo", "Missing"]))
     if "wait" in kinds:
         step["wait"] = draw(numbers)
@@ -110,7 +110,7 @@ def steps(draw: st.DrawFn, name: str) -> dict[str, Any]:
         "requires": requirements,
         "retry": retries,
         "for_each": paths,
-        "as": st.sampled_from(NAMES + ["item", "1x", "if", "loop"]),
+        "as": st.sampled_from([*NAMES, "item", "1x", "if", "loop"]),
         "max_concurrency": numbers,
         "tolerated_failures": numbers,
         "input": templates,
@@ -264,7 +264,8 @@ def valid_plans(draw: st.DrawFn) -> str:
         "steps": built,
     }
     if echo_steps and draw(st.booleans()):
-        plan["output"] = '{"v": {{ %s.value }}}' % draw(st.sampled_from(echo_steps))
+        source = draw(st.sampled_from(echo_steps))
+        plan["output"] = '{"v": {{ ' + source + ".value }}}"
     return yaml.safe_dump(plan, sort_keys=False)
 
 
