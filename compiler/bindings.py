@@ -16,6 +16,7 @@ from jinja2 import TemplateSyntaxError
 
 from cpe.compiler.checker import did_you_mean
 from cpe.compiler.diagnostics import DiagnosticSink, Position
+from cpe.compiler.paths import item_schema
 from cpe.compiler.plan import Plan, Status, Step
 from cpe.compiler.references import Reference, TemplateUses, find_uses
 from cpe.compiler.render_check import check_renders_to_json
@@ -116,7 +117,16 @@ def _check_reference(
     if reference.name == INPUT_NAME:
         return check_input_path(plan, subject, reference.path, where, sink)
     if step.for_each is not None and reference.name == step.for_each.item:
-        return True  # the item's shape is the list's, which nothing declares
+        # Only a list of the workflow input has a declared shape for its items.
+        return check_input_path(
+            plan,
+            subject,
+            reference.path,
+            where,
+            sink,
+            item_schema(plan, step),
+            reference.name,
+        )
     if reference.name not in plan.steps:
         report_unknown_name(
             plan, subject, reference.name, where(), sink, exclude=step.name
@@ -217,10 +227,14 @@ def check_input_path(
     path: tuple[str | int, ...],
     where: Callable[[], Position],
     sink: DiagnosticSink,
+    schema: Any = None,
+    root: str = INPUT_NAME,
 ) -> bool:
-    """Follow `__input__.a.b` through the input_spec as far as it describes it."""
-    schema: Any = plan.input_spec
-    walked = INPUT_NAME
+    """Follow `__input__.a.b` through the input_spec as far as it describes it;
+    with `schema` and `root`, a fan-out item through what describes it."""
+    if root == INPUT_NAME:
+        schema = plan.input_spec
+    walked = root
     for part in path:
         if not isinstance(schema, dict):
             return True

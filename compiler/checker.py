@@ -38,7 +38,7 @@ from cpe.compiler.step_features import (
 )
 from cpe.grammar.conditions import ConditionSyntaxError, parse_condition
 from cpe.grammar.selectors import SelectorSyntaxError, parse_selector
-from cpe.runtime.activity_ids import RESERVED_IN_STEP_NAMES
+from cpe.runtime.activity_ids import RESERVED_IN_STEP_NAMES, format_activity_id
 from cpe.runtime.swf_errors import DURATION_DIGITS, swf_name_problem
 
 SUPPORTED_LANGUAGES = (1, 2)
@@ -492,6 +492,27 @@ class Checker:
             assert retry is not None
             step.retry = read_retry(self, retry, step.name)
         step.for_each = read_for_each(self, mapping, step.name)
+        self.longest_activity_id(mapping, step)
+
+    def longest_activity_id(self, mapping: Mapping, step: Step) -> None:
+        """The id of a step's last attempt (of its first item) must be an id
+        SWF takes; longer item indexes can only add to it, so only a name
+        near SWF's limit is at risk."""
+        if step.retry is None and step.for_each is None:
+            return
+        item = 0 if step.for_each is not None else None
+        attempt = step.retry.max_attempts if step.retry is not None else 1
+        longest = format_activity_id(step.name, item, attempt)
+        problem = swf_name_problem(longest)
+        name_node = mapping.get("name")
+        if problem is not None and name_node is not None:
+            self.sink.error(
+                name_node.position,
+                "E115",
+                f"step {step.name[:40]}...: the activity id of an attempt would be "
+                f"{len(longest)} characters; {problem}",
+                "shorten the step name",
+            )
 
     def timer_id(self, timer: str, position: Position) -> None:
         problem = swf_name_problem(timer)

@@ -7,16 +7,13 @@ from typing import Any
 
 from cpe.compiler.bindings import resolve_step_input
 from cpe.compiler.checker import Checker
-from cpe.compiler.condition_checks import (
-    check_condition,
-    check_condition_shape,
-    path_parts,
-)
+from cpe.compiler.condition_checks import check_condition, check_condition_shape
 from cpe.compiler.diagnostics import CompileError, Diagnostic, DiagnosticSink, Position
 from cpe.compiler.fan_out_checks import check_for_each
 from cpe.compiler.graph import build_graph, topological_order
 from cpe.compiler.ir import emit
 from cpe.compiler.output_checks import check_output
+from cpe.compiler.paths import path_parts
 from cpe.compiler.plan import Plan
 from cpe.compiler.plan_checks import check_plan
 from cpe.compiler.references import Reference

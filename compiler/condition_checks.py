@@ -12,6 +12,7 @@ from typing import Any
 from cpe.compiler.bindings import check_input_path, check_output_key
 from cpe.compiler.checker import did_you_mean
 from cpe.compiler.diagnostics import DiagnosticSink, Position
+from cpe.compiler.paths import path_parts
 from cpe.compiler.plan import Plan, Step
 from cpe.compiler.source import Scalar
 from cpe.grammar.conditions import (
@@ -32,19 +33,6 @@ _LITERAL_SLIPS = {"True": "true", "False": "false", "None": "null", "nil": "null
 def _at(node: Scalar, line: int, column: int) -> Callable[[], Position]:
     """The position of a place in the condition, found only if a diagnostic asks."""
     return lambda: node.position_in_content(line, column)
-
-
-def path_parts(steps: list[dict[str, Any]]) -> tuple[str | int, ...]:
-    """A condition path's steps as the literal path the binding checks walk."""
-    parts: list[str | int] = []
-    for step in steps:
-        if "key" in step:
-            parts.append(str(step["key"]))
-        elif "index" in step:
-            parts.append(int(step["index"]))
-        else:
-            break  # a wildcard: what follows depends on the data
-    return tuple(parts)
 
 
 def check_condition(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from cpe.compiler.bindings import check_input_path, check_output_key
 from cpe.compiler.checker import did_you_mean
-from cpe.compiler.condition_checks import path_parts
 from cpe.compiler.diagnostics import DiagnosticSink, Position
+from cpe.compiler.paths import path_parts
 from cpe.compiler.plan import Plan, Status, Step
 from cpe.runtime.templates import INPUT_NAME
 
@@ -75,4 +75,13 @@ def check_for_each(plan: Plan, step: Step, sink: DiagnosticSink) -> None:
             f"{name} failed or was skipped, and then there is no list to run over",
             f"require [{name}, succeeded] to read its output",
         )
+    if plan.steps[name].wait is not None:
+        sink.error(
+            where(),
+            "E169",
+            f"{subject} runs over the output of {name}, a wait step, whose output "
+            "is always null",
+            "run over the output of a step that gives a list",
+        )
+        return
     check_output_key(plan, subject, name, parts, where, sink, "E169")

@@ -14,6 +14,7 @@ import jinja2
 from jinja2 import nodes
 
 from cpe.compiler.diagnostics import DiagnosticSink, Position
+from cpe.compiler.paths import item_schema
 from cpe.compiler.plan import Plan, Step
 from cpe.compiler.references import chain_of
 from cpe.compiler.source import Scalar
@@ -95,7 +96,7 @@ def _context(plan: Plan, step: Step) -> dict[str, Any]:
     for requirement in step.requires:
         context[requirement.step] = step_output(plan, requirement.step)
     if step.for_each is not None:
-        context[step.for_each.item] = Placeholder()
+        context[step.for_each.item] = placeholder(item_schema(plan, step))
     return context
 
 

@@ -528,3 +528,52 @@ def test_the_language_2_fixture_compiles_cleanly() -> None:
     assert steps["pause"]["wait"] == {"seconds": 1}
     assert steps["approval"]["signal"] == {"name": "approve", "timeout": 3600}
     assert "output" in ir["workflow"]
+
+
+def test_for_each_over_a_wait_step() -> None:
+    steps = """\
+  - {name: w, wait: 1}
+  - {name: f, activity: A, requires: [w], for_each: w, as: x}
+"""
+    assert found(steps) == [(14, 53, "E169")]
+    assert messages(steps)[0][1] == (
+        "step f's for_each runs over the output of w, a wait step, whose output is "
+        "always null"
+    )
+
+
+ITEMS_HEAD = HEAD.replace(
+    "    files: {type: array, items: {type: string}}\n",
+    "    files: {type: array, items: {type: object, additionalProperties: false,\n"
+    "            properties: {path: {type: string}}}}\n",
+)
+
+
+def test_the_item_of_an_input_list_is_checked_against_its_items_schema() -> None:
+    steps = (
+        "  - {name: g, activity: A, for_each: __input__.files, as: x,\n"
+        '     input: \'{"p": {{ x.path }}, "q": {{ x.pth }}}\'}\n'
+    )
+    assert found(steps, ITEMS_HEAD) == [(15, 42, "E136")]
+    assert messages(steps, ITEMS_HEAD)[0][1:] == (
+        "step g's input uses x.pth, which the plan's input_spec does not describe "
+        "(it allows no other keys)",
+        "did you mean 'path'?",
+    )
+
+
+def test_the_item_placeholder_has_the_items_shape() -> None:
+    # The item is a string here: quoting it breaks the JSON as it would at run time.
+    steps = """\
+  - {name: g, activity: A, for_each: __input__.files, as: x, input: '{"p": "{{ x }}"}'}
+"""
+    assert [code for _, _, code in found(steps)] == ["E138"]
+
+
+def test_the_activity_id_of_the_last_attempt_must_fit_swf() -> None:
+    name = "s" * 255
+    steps = f"  - {{name: {name}, activity: A, retry: {{max_attempts: 10}}}}\n"
+    assert found(steps) == [(13, 12, "E115")]
+    assert (
+        "the activity id of an attempt would be 258 characters" in messages(steps)[0][1]
+    )
