@@ -3,11 +3,15 @@ and the workflow output, each with its sentence and breaking mark."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
-from cpe.compiler.diff import diff_ir
+from cpe.compiler import compile_text
+from cpe.compiler.diff import PlanDiff, diff_ir
+from tests.compiler.test_language_2_never_crashes import valid_plans
 from tests.diff.plans import Plan, base_plan, compile_plan, step, summary
 
 Expected = list[tuple[str, str, bool | None]]
@@ -215,3 +219,17 @@ def test_no_change_is_reported_as_unknown_keys() -> None:
     kinds = {kind for kind, _, _ in diff_of(edit)}
     assert "step-key-changed" not in kinds
     assert "workflow-key-changed" not in kinds
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_plans(), valid_plans())
+def test_any_two_language_2_plans_diff_by_meaning(first: str, second: str) -> None:
+    old = compile_text(first, "old.yml")
+    new = compile_text(second, "new.yml")
+    diff = diff_ir(old, new)
+    assert diff.identical == (old["content_hash"] == new["content_hash"])
+    kinds = {change.kind for change in diff.changes}
+    # Every key of language 2 has a comparison of its own.
+    assert not kinds & {"step-key-changed", "workflow-key-changed", "ir-changed"}
+    assert PlanDiff.from_json(json.loads(json.dumps(diff.as_json()))) == diff
+    diff.render_text()
