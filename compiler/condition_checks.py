@@ -58,6 +58,10 @@ def check_condition(
                 (
                     f"write {_LITERAL_SLIPS[reference.name]}"
                     if reference.name in _LITERAL_SLIPS
+                    else "a condition decides on the whole step, before any item: "
+                    "it cannot read the fan-out item"
+                    if step.for_each is not None
+                    and reference.name == step.for_each.item
                     else did_you_mean(reference.name, [*plan.steps, INPUT_NAME])
                 ),
             )

@@ -577,3 +577,15 @@ def test_the_activity_id_of_the_last_attempt_must_fit_swf() -> None:
     assert (
         "the activity id of an attempt would be 258 characters" in messages(steps)[0][1]
     )
+
+
+def test_a_condition_cannot_read_the_item() -> None:
+    steps = (
+        "  - {name: f, activity: A, requires: [probe], for_each: probe.list, as: n,\n"
+        "     when: 'n == 1'}\n"
+    )
+    assert found(steps) == [(14, 13, "E143")]
+    assert messages(steps)[0][2] == (
+        "a condition decides on the whole step, before any item: it cannot read the "
+        "fan-out item"
+    )
