@@ -16,6 +16,7 @@ from jinja2 import TemplateSyntaxError
 
 from cpe.compiler.checker import did_you_mean
 from cpe.compiler.diagnostics import DiagnosticSink, Position
+from cpe.compiler.paths import item_schema
 from cpe.compiler.plan import Plan, Status, Step
 from cpe.compiler.references import Reference, TemplateUses, find_uses
 from cpe.compiler.render_check import check_renders_to_json
@@ -25,7 +26,7 @@ from cpe.runtime.templates import ENVIRONMENT, INPUT_NAME, parse
 _JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 
 
-def _column_in_blocks(
+def column_in_blocks(
     source: Scalar, line: int, word: str, first_key: str | int | None = None
 ) -> Position:
     """Where `word` (followed by `.first_key` or `[first_key]` when given) is
@@ -62,8 +63,9 @@ def resolve_step_input(plan: Plan, step: Step, sink: DiagnosticSink) -> list[Ref
         )
         return []
     uses = find_uses(template, source.text)
-    _check_filters(step, source, uses, sink)
-    _report_dashed(step, source, uses, sink)
+    subject = f"step {step.name}'s input"
+    check_filters(subject, source, uses, sink)
+    report_dashed(subject, source, uses, sink)
     clean = True
     for reference in uses.references:
         clean = _check_reference(plan, step, source, reference, sink) and clean
@@ -72,30 +74,29 @@ def resolve_step_input(plan: Plan, step: Step, sink: DiagnosticSink) -> list[Ref
     return uses.references
 
 
-def _check_filters(
-    step: Step, source: Scalar, uses: TemplateUses, sink: DiagnosticSink
+def check_filters(
+    subject: str, source: Scalar, uses: TemplateUses, sink: DiagnosticSink
 ) -> None:
     for name, line in uses.filters:
         if name in ENVIRONMENT.filters:
             continue
         allowed = ", ".join(sorted(ENVIRONMENT.filters))
         sink.error(
-            _column_in_blocks(source, line, name),
+            column_in_blocks(source, line, name),
             "E137",
-            f"step {step.name}'s input uses the filter or test '{name}', which "
-            "templates do not allow",
+            f"{subject} uses the filter or test '{name}', which templates do not allow",
             did_you_mean(name, ENVIRONMENT.filters) or f"allowed filters: {allowed}",
         )
 
 
-def _report_dashed(
-    step: Step, source: Scalar, uses: TemplateUses, sink: DiagnosticSink
+def report_dashed(
+    subject: str, source: Scalar, uses: TemplateUses, sink: DiagnosticSink
 ) -> None:
     for dashed in uses.dashed:
         sink.error(
-            _column_in_blocks(source, dashed.reference.line, dashed.reference.name),
+            column_in_blocks(source, dashed.reference.line, dashed.reference.name),
             "E135",
-            f"step {step.name}'s input writes {{{{ {dashed.written} }}}}, which Jinja "
+            f"{subject} writes {{{{ {dashed.written} }}}}, which Jinja "
             "reads as a subtraction, not as a key with a dash",
             f"write {{{{ {dashed.bracket_form} }}}}",
         )
@@ -110,20 +111,25 @@ def _check_reference(
     def where() -> Position:
         # Found only when a diagnostic needs it: searching every line of a
         # large plan for every reference would cost more than compiling it.
-        return _column_in_blocks(source, reference.line, reference.name, first_key)
+        return column_in_blocks(source, reference.line, reference.name, first_key)
 
     subject = f"step {step.name}'s input"
     if reference.name == INPUT_NAME:
         return check_input_path(plan, subject, reference.path, where, sink)
+    if step.for_each is not None and reference.name == step.for_each.item:
+        # Only a list of the workflow input has a declared shape for its items.
+        return check_input_path(
+            plan,
+            subject,
+            reference.path,
+            where,
+            sink,
+            item_schema(plan, step),
+            reference.name,
+        )
     if reference.name not in plan.steps:
-        sink.error(
-            where(),
-            "E132",
-            f"step {step.name}'s input uses '{reference.name}', which is neither "
-            f"{INPUT_NAME} nor a step",
-            did_you_mean(
-                reference.name, [n for n in [*plan.steps, INPUT_NAME] if n != step.name]
-            ),
+        report_unknown_name(
+            plan, subject, reference.name, where(), sink, exclude=step.name
         )
         return False
     requirement = next((r for r in step.requires if r.step == reference.name), None)
@@ -155,6 +161,37 @@ def _check_reference(
             f"require [{reference.name}, succeeded] to read its output",
         )
     return check_output_key(plan, subject, reference.name, reference.path, where, sink)
+
+
+def report_unknown_name(
+    plan: Plan,
+    subject: str,
+    name: str,
+    position: Position,
+    sink: DiagnosticSink,
+    exclude: str | None = None,
+) -> None:
+    """E132, with a hint that says so when the name is another step's item."""
+    owner = next(
+        (
+            other.name
+            for other in plan.steps.values()
+            if other.for_each is not None and other.for_each.item == name
+        ),
+        None,
+    )
+    hint = (
+        f"'{name}' is the item of the fan-out step {owner}; it exists only in "
+        f"that step's input"
+        if owner is not None
+        else did_you_mean(name, [n for n in [*plan.steps, INPUT_NAME] if n != exclude])
+    )
+    sink.error(
+        position,
+        "E132",
+        f"{subject} uses '{name}', which is neither {INPUT_NAME} nor a step",
+        hint,
+    )
 
 
 def check_output_key(
@@ -190,10 +227,14 @@ def check_input_path(
     path: tuple[str | int, ...],
     where: Callable[[], Position],
     sink: DiagnosticSink,
+    schema: Any = None,
+    root: str = INPUT_NAME,
 ) -> bool:
-    """Follow `__input__.a.b` through the input_spec as far as it describes it."""
-    schema: Any = plan.input_spec
-    walked = INPUT_NAME
+    """Follow `__input__.a.b` through the input_spec as far as it describes it;
+    with `schema` and `root`, a fan-out item through what describes it."""
+    if root == INPUT_NAME:
+        schema = plan.input_spec
+    walked = root
     for part in path:
         if not isinstance(schema, dict):
             return True

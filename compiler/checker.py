@@ -30,8 +30,15 @@ from cpe.compiler.plan import (
     Step,
 )
 from cpe.compiler.source import Mapping, Node, Scalar, Sequence, to_data
+from cpe.compiler.step_features import (
+    read_for_each,
+    read_retry,
+    read_signal,
+    read_wait,
+)
 from cpe.grammar.conditions import ConditionSyntaxError, parse_condition
 from cpe.grammar.selectors import SelectorSyntaxError, parse_selector
+from cpe.runtime.activity_ids import RESERVED_IN_STEP_NAMES, format_activity_id
 from cpe.runtime.swf_errors import DURATION_DIGITS, swf_name_problem
 
 SUPPORTED_LANGUAGES = (1, 2)
@@ -46,6 +53,7 @@ PLAN_KEYS = {
     "input_spec": False,
     "activities": True,
     "steps": True,
+    "output": False,
 }
 ACTIVITY_KEYS = {
     "name": True,
@@ -61,9 +69,30 @@ STEP_KEYS = {
     "requires": False,
     "input": False,
     "when": False,
+    "retry": False,
+    "for_each": False,
+    "as": False,
+    "max_concurrency": False,
+    "tolerated_failures": False,
+    "wait": False,
+    "signal": False,
 }
 # Keys that later plan languages added, and the language each needs.
-LANGUAGE_OF_KEY = {"when": 2}
+LANGUAGE_OF_KEY = {
+    "when": 2,
+    "retry": 2,
+    "for_each": 2,
+    "as": 2,
+    "max_concurrency": 2,
+    "tolerated_failures": 2,
+    "wait": 2,
+    "signal": 2,
+    "output": 2,
+}
+STEP_KINDS = ("activity", "wait", "signal")
+"""A step of plan language 2 has exactly one of these keys."""
+ACTIVITY_ONLY_KEYS = ("retry", "for_each", "input")
+"""Keys that mean nothing on a wait or signal step, which runs no activity."""
 
 # SWF rejects names longer than 256 characters, names holding ':', '/', '|'
 # or control characters, and names containing the literal "arn".
@@ -216,6 +245,9 @@ class Checker:
                 mapping.get("input_spec"), "the plan's input_spec"
             ),
         )
+        output = mapping.get("output")
+        if output is not None and self.needs_language(mapping, "output", plan.language):
+            plan.output = self.template(output, "the workflow's output")
         for node in self.items(mapping.get("activities"), "activities"):
             activity = self.activity(node)
             if activity is not None and self.unique(
@@ -350,9 +382,14 @@ class Checker:
         if mapping is None:
             return None
         name = self.swf_name(mapping.get("name"), "a step name")
-        self.keys(mapping, STEP_KEYS, f"step {name}" if name else "a step")
+        # From language 2 a step may run no activity (wait, signal): which of
+        # the three it has is checked below, with a message that says so.
+        allowed = {**STEP_KEYS, "activity": language < 2}
+        self.keys(mapping, allowed, f"step {name}" if name else "a step")
         if name is None:
             return None
+        if language >= 2:
+            self.reserved_characters(mapping, name)
         # A step with a bad activity is kept (with no activity) so that the
         # steps requiring it or using its output are still checked.
         activity_node = mapping.get("activity")
@@ -366,19 +403,131 @@ class Checker:
                 step.requires.append(requirement)
         template = mapping.get("input")
         if template is not None:
-            if isinstance(template, Scalar) and not template.is_null:
-                step.input = template
-            else:
-                self.sink.error(
-                    template.position,
-                    "E112",
-                    f"step {name}'s input must be a template text",
-                    "write it as a block: 'input: |' followed by the JSON template",
-                )
+            step.input = self.template(template, f"step {name}'s input")
         when = mapping.get("when")
         if when is not None and self.needs_language(mapping, "when", language):
             step.when = self.condition(when, name)
+        self.language_2_keys(mapping, step, language)
         return step
+
+    def template(self, node: Node, what: str) -> Scalar | None:
+        if isinstance(node, Scalar) and not node.is_null:
+            return node
+        self.sink.error(
+            node.position,
+            "E112",
+            f"{what} must be a template text",
+            "write it as a block: 'input: |' followed by the JSON template"
+            if what.endswith("input")
+            else "write it as a block: 'output: |' followed by the JSON template",
+        )
+        return None
+
+    def reserved_characters(self, mapping: Mapping, name: str) -> None:
+        reserved = sorted({c for c in name if c in RESERVED_IN_STEP_NAMES})
+        if not reserved:
+            return
+        name_node = mapping.get("name")
+        assert name_node is not None
+        self.sink.error(
+            name_node.position,
+            "E118",
+            f"step name '{name}' holds {', '.join(repr(c) for c in reserved)}, which "
+            "plan language 2 keeps for activity ids (step[item]#attempt)",
+            "use letters, digits, '_' or '-' in step names",
+        )
+
+    def language_2_keys(self, mapping: Mapping, step: Step, language: int) -> None:
+        """retry, for_each (and its keys), wait and signal; and which kind of
+        step this is."""
+        written = [
+            key
+            for key in LANGUAGE_OF_KEY
+            if key not in ("when", "output") and mapping.key_node(key) is not None
+        ]
+        allowed = {
+            key for key in written if self.needs_language(mapping, key, language)
+        }
+        if language < 2:
+            return
+        kinds = [key for key in STEP_KINDS if mapping.key_node(key) is not None]
+        if not kinds:
+            self.sink.error(
+                mapping.position,
+                "E117",
+                f"step {step.name} has none of activity, wait and signal",
+                "give it 'activity:' to run a task, 'wait:' to pause or 'signal:' "
+                "to wait for a signal",
+            )
+        for extra in kinds[1:]:
+            self.sink.error(
+                self.key_position(mapping, extra),
+                "E117",
+                f"step {step.name} has both '{kinds[0]}' and '{extra}'; a step is "
+                "one of activity, wait and signal",
+                "split it into two steps, one requiring the other",
+            )
+        if kinds and kinds[0] != "activity":
+            for key in ACTIVITY_ONLY_KEYS:
+                if mapping.key_node(key) is not None:
+                    self.sink.error(
+                        self.key_position(mapping, key),
+                        "E119",
+                        f"step {step.name} is a {kinds[0]} step, which runs no "
+                        f"activity, so it cannot have '{key}'",
+                        "move it to a step that runs an activity",
+                    )
+        if "wait" in allowed:
+            wait = mapping.get("wait")
+            assert wait is not None
+            step.wait = read_wait(self, wait, step.name)
+        if "signal" in allowed:
+            signal = mapping.get("signal")
+            assert signal is not None
+            step.signal = read_signal(self, signal, step.name)
+            if step.signal is not None and step.signal.timeout is not None:
+                self.timer_id(f"{step.name}@timeout", step.signal.position)
+        if "retry" in allowed:
+            retry = mapping.get("retry")
+            assert retry is not None
+            step.retry = read_retry(self, retry, step.name)
+        step.for_each = read_for_each(self, mapping, step.name)
+        self.longest_activity_id(mapping, step)
+
+    def longest_activity_id(self, mapping: Mapping, step: Step) -> None:
+        """The id of a step's last attempt (of its first item) must be an id
+        SWF takes; longer item indexes can only add to it, so only a name
+        near SWF's limit is at risk."""
+        if step.retry is None and step.for_each is None:
+            return
+        item = 0 if step.for_each is not None else None
+        attempt = step.retry.max_attempts if step.retry is not None else 1
+        longest = format_activity_id(step.name, item, attempt)
+        problem = swf_name_problem(longest)
+        name_node = mapping.get("name")
+        if problem is not None and name_node is not None:
+            self.sink.error(
+                name_node.position,
+                "E115",
+                f"step {step.name[:40]}...: the activity id of an attempt would be "
+                f"{len(longest)} characters; {problem}",
+                "shorten the step name",
+            )
+
+    def timer_id(self, timer: str, position: Position) -> None:
+        problem = swf_name_problem(timer)
+        if problem is not None:
+            self.sink.error(
+                position,
+                "E115",
+                f"the timer id '{timer[:57]}...' is an id SWF rejects: {problem}",
+                "shorten the step name",
+            )
+
+    @staticmethod
+    def key_position(mapping: Mapping, key: str) -> Position:
+        key_node = mapping.key_node(key)
+        return key_node.position if key_node is not None else mapping.position
 
     def needs_language(self, mapping: Mapping, key: str, language: int) -> bool:
         """Whether `key` may be used in a plan of `language`; reports it if not."""

@@ -9,8 +9,12 @@ from cpe.compiler.bindings import resolve_step_input
 from cpe.compiler.checker import Checker
 from cpe.compiler.condition_checks import check_condition, check_condition_shape
 from cpe.compiler.diagnostics import CompileError, Diagnostic, DiagnosticSink, Position
+from cpe.compiler.fan_out_checks import check_for_each
 from cpe.compiler.graph import build_graph, topological_order
 from cpe.compiler.ir import emit
+from cpe.compiler.output_checks import check_output
+from cpe.compiler.paths import path_parts
+from cpe.compiler.plan import Plan
 from cpe.compiler.plan_checks import check_plan
 from cpe.compiler.references import Reference
 from cpe.compiler.source import load_source
@@ -42,19 +46,28 @@ def _compile(text: str, path: str) -> tuple[dict[str, Any] | None, list[Diagnost
         if step.when is not None:
             conditions[step.name] = check_condition(plan, step, sink)
             check_condition_shape(plan, step, sink)
+        if step.for_each is not None:
+            check_for_each(plan, step, sink)
+    output: list[Reference] = []
+    if plan.output is not None:
+        output = check_output(plan, sink)
     if sink.has_errors:
         return None, sink.diagnostics
     order = topological_order(plan, graph)
-    check_plan(plan, _all_reads(references, conditions), order, sink)
+    check_plan(plan, _all_reads(plan, references, conditions, output), order, sink)
     if sink.has_errors:
         return None, sink.diagnostics
-    return emit(plan, references, conditions, order), sink.diagnostics
+    return emit(plan, references, conditions, order, output), sink.diagnostics
 
 
 def _all_reads(
-    references: dict[str, list[Reference]], conditions: dict[str, list[dict[str, Any]]]
+    plan: Plan,
+    references: dict[str, list[Reference]],
+    conditions: dict[str, list[dict[str, Any]]],
+    output: list[Reference],
 ) -> dict[str, list[Reference]]:
-    """What each step's template and condition read, for the whole-plan checks."""
+    """What each step's template, condition and for_each read, and what the
+    workflow's output reads (under the name ""), for the whole-plan checks."""
     reads = {name: list(found) for name, found in references.items()}
     for name, found in conditions.items():
         for read in found:
@@ -62,6 +75,13 @@ def _all_reads(
                 reads.setdefault(name, []).append(
                     Reference(read["step"], tuple(read["path"]), 0)
                 )
+    for step in plan.steps.values():
+        if step.for_each is not None:
+            path = path_parts(step.for_each.path["steps"])
+            reads.setdefault(step.name, []).append(
+                Reference(str(step.for_each.path["name"]), path, 0)
+            )
+    reads[""] = list(output)
     return reads
 
 

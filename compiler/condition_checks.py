@@ -12,6 +12,7 @@ from typing import Any
 from cpe.compiler.bindings import check_input_path, check_output_key
 from cpe.compiler.checker import did_you_mean
 from cpe.compiler.diagnostics import DiagnosticSink, Position
+from cpe.compiler.paths import path_parts
 from cpe.compiler.plan import Plan, Step
 from cpe.compiler.source import Scalar
 from cpe.grammar.conditions import (
@@ -34,19 +35,6 @@ def _at(node: Scalar, line: int, column: int) -> Callable[[], Position]:
     return lambda: node.position_in_content(line, column)
 
 
-def _parts(steps: list[dict[str, Any]]) -> tuple[str | int, ...]:
-    """A condition path's steps as the literal path the binding checks walk."""
-    parts: list[str | int] = []
-    for step in steps:
-        if "key" in step:
-            parts.append(str(step["key"]))
-        elif "index" in step:
-            parts.append(int(step["index"]))
-        else:
-            break  # a wildcard: what follows depends on the data
-    return tuple(parts)
-
-
 def check_condition(
     plan: Plan, step: Step, sink: DiagnosticSink
 ) -> list[dict[str, Any]]:
@@ -58,7 +46,7 @@ def check_condition(
     found: list[dict[str, Any]] = []
     for reference in locate_references(step.when.text):
         where = _at(node, reference.line, reference.column)
-        path = _parts(reference.steps)
+        path = path_parts(reference.steps)
         if reference.name == INPUT_NAME:
             check_input_path(plan, subject, path, where, sink)
             found.append({"kind": "input", "path": list(path)})
@@ -70,6 +58,10 @@ def check_condition(
                 (
                     f"write {_LITERAL_SLIPS[reference.name]}"
                     if reference.name in _LITERAL_SLIPS
+                    else "a condition decides on the whole step, before any item: "
+                    "it cannot read the fan-out item"
+                    if step.for_each is not None
+                    and reference.name == step.for_each.item
                     else did_you_mean(reference.name, [*plan.steps, INPUT_NAME])
                 ),
             )

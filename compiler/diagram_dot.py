@@ -118,8 +118,13 @@ def _label(node: Node) -> str:
 
 
 def _terminal_attributes(node: Node) -> dict[str, str]:
+    shape = "circle" if node.id == START_ID else "doublecircle"
+    if node.lines:
+        # The end of a workflow with an output template shows it; a circle
+        # round a line of text would be huge, so a double-bordered box.
+        shape = "doubleoctagon"
     return {
-        "shape": "circle" if node.id == START_ID else "doublecircle",
+        "shape": shape,
         "style": "filled",
         "fillcolor": TERMINAL_FILL,
         "color": TERMINAL_FILL,

@@ -55,7 +55,7 @@ def build(ir: dict[str, Any], overlay: Overlay | None = None) -> Diagram:
     workflow = ir["workflow"]
     return Diagram(
         title=f"{workflow['name']} {workflow['version']}",
-        nodes=(_start_node(), *steps, _end_node(overlay)),
+        nodes=(_start_node(), *steps, _end_node(overlay, _output_lines(workflow))),
         edges=tuple(_edges(ir, ids)),
         overlay=overlay is not None,
     )
@@ -64,26 +64,59 @@ def build(ir: dict[str, Any], overlay: Overlay | None = None) -> Diagram:
 def step_annotations(ir: dict[str, Any], name: str) -> list[str]:
     """The lines a step's node shows under its name: the one place to add them.
 
-    The activity, and the condition (`when`) of plan language 2; retries and
-    fan-out (`for_each` and its cap) belong here once the IR carries them.
+    What the step does (its activity, or the wait or signal of a step of plan
+    language 2), then its fan-out, its retries and its condition.
     """
     step = ir["steps"][name]
-    activity = ir["activities"][step["activity"]]
-    lines = [f"{activity['name']} {activity['version']}"]
+    lines = [_what_it_does(ir, step)]
+    for_each = step.get("for_each")
+    if for_each is not None:
+        line = f"for each {for_each['as']} in {_one_line(for_each['text'])}"
+        if for_each["max_concurrency"] is not None:
+            line += f" · at most {for_each['max_concurrency']} at once"
+        if for_each["tolerated_failures"]:
+            line += f" · tolerates {for_each['tolerated_failures']} failed"
+        lines.append(line)
+    retry = step.get("retry")
+    if retry is not None:
+        lines.append(f"retry: up to {retry['max_attempts']} attempts")
     when = step.get("when")
     if when is not None:
-        text = " ".join(when["text"].split())  # one line, whatever the YAML
-        text = text if len(text) <= 60 else text[:57] + "..."
-        lines.append(f"when {text}")
+        lines.append(f"when {_one_line(when['text'])}")
     return lines
+
+
+def _one_line(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())  # one line, whatever the YAML
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _what_it_does(ir: dict[str, Any], step: dict[str, Any]) -> str:
+    if "wait" in step:
+        return f"wait {step['wait']['seconds']} s"
+    signal = step.get("signal")
+    if signal is not None:
+        line = f"signal {signal['name']}"
+        if signal["timeout"] is not None:
+            line += f" · timeout {signal['timeout']} s"
+        return line
+    activity = ir["activities"][step["activity"]]
+    return f"{activity['name']} {activity['version']}"
+
+
+def _tooltip(ir: dict[str, Any], name: str) -> str:
+    step = ir["steps"][name]
+    if step["activity"] is None:
+        return f"step {name}: " + _what_it_does(ir, step)
+    task_list = ir["activities"][step["activity"]]["task_list"]
+    return f"step {name}: task list {task_list}"
 
 
 def _step_node(
     ir: dict[str, Any], name: str, node_id: str, overlay: Overlay | None
 ) -> Node:
     lines = tuple(step_annotations(ir, name))
-    task_list = ir["activities"][ir["steps"][name]["activity"]]["task_list"]
-    tooltip = f"step {name}: task list {task_list}"
+    tooltip = _tooltip(ir, name)
     if overlay is None:
         return Node(node_id, "step", name, lines, tooltip=tooltip)
     look = look_of(overlay.status.get(name, StepStatus.PENDING))
@@ -98,16 +131,26 @@ def _start_node() -> Node:
     return Node(START_ID, "start", "start", tooltip="the workflow starts")
 
 
-def _end_node(overlay: Overlay | None) -> Node:
+def _output_lines(workflow: dict[str, Any]) -> tuple[str, ...]:
+    """The workflow's output (plan language 2), shown on the end node."""
+    output = workflow.get("output")
+    if output is None:
+        return ()
+    return (f"output {_one_line(output['template'], 40)}",)
+
+
+def _end_node(overlay: Overlay | None, lines: tuple[str, ...] = ()) -> Node:
     tip = "the workflow closes"
+    if lines:
+        tip += "; its result is the output template"
     if overlay is None:
-        return Node(END_ID, "end", "end", tooltip=tip)
+        return Node(END_ID, "end", "end", lines, tooltip=tip)
     if overlay.closed_by is None:
         status = f"{LOOKS['pending'].marker} open"
-        return Node(END_ID, "end", "end", look="pending", status=status, tooltip=tip)
+        return Node(END_ID, "end", "end", lines, "pending", status, tip)
     look, word = WORKFLOW_CLOSES[overlay.closed_by]
     status = status_line(look, word, 0)
-    return Node(END_ID, "end", "end", look=look, status=status, tooltip=tip)
+    return Node(END_ID, "end", "end", lines, look, status, tip)
 
 
 def look_of(status: StepStatus) -> str:

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from cpe.runtime.activity_ids import parse_activity_id
 from cpe.runtime.history import (
     EVENT_HANDLING,
     ConditionFailed,
@@ -44,7 +45,7 @@ def overlay_from_history(ir: dict[str, Any], events: list[dict[str, Any]]) -> Ov
         pass  # the decider fails such a workflow; the picture shows where it stood
     return Overlay(
         status={name: state.steps[name].status for name in ir["order"]},
-        attempts=attempts(ordered),
+        attempts=attempts(ordered, frozenset(ir["order"])),
         reasons={
             name: step.reason
             for name, step in state.steps.items()
@@ -61,17 +62,29 @@ def _input_of(state: ExecutionState) -> Any:
         return None
 
 
-def attempts(events: list[dict[str, Any]]) -> dict[str, int]:
-    """How many times each activity id was scheduled.
+def attempts(
+    events: list[dict[str, Any]], step_names: frozenset[str] | None = None
+) -> dict[str, int]:
+    """How many attempts each step was scheduled for, by step name.
 
-    Plans of language 1 schedule a step once; counting events rather than
-    assuming one keeps this right once retries schedule a step again.
+    A step of language 1 is scheduled under its own name, maybe more than
+    once; a retry of language 2 is `step#2`, and an item of a fan-out
+    `step[3]` or `step[3]#2`: a fan-out step counts the attempts of its
+    most tried item, so "3 attempts" means some item was tried three times.
     """
     counts: Counter[str] = Counter()
+    highest: dict[str, int] = {}
     for event in events:
         if event.get("eventType") == "ActivityTaskScheduled":
             attributes = event.get("activityTaskScheduledEventAttributes") or {}
-            counts[str(attributes.get("activityId"))] += 1
+            activity_id = str(attributes.get("activityId"))
+            parsed = parse_activity_id(activity_id, step_names)
+            if parsed.item is None and parsed.attempt == 1:
+                counts[parsed.step] += 1  # a first attempt, or a re-run
+            else:
+                highest[parsed.step] = max(highest.get(parsed.step, 1), parsed.attempt)
+    for step, attempt in highest.items():
+        counts[step] = max(counts.get(step, 0), attempt)
     return dict(counts)
 
 

@@ -9,12 +9,19 @@ from typing import Any
 from cpe.compiler.diff_context import DiffContext
 from cpe.compiler.diff_generic import unknown_key_changes
 from cpe.compiler.diff_inputs import input_changes
+from cpe.compiler.diff_language_2 import (
+    LANGUAGE_2_STEP_KEYS,
+    kind_changed,
+    language_2_step_changes,
+    step_kind,
+    step_kind_change,
+)
 from cpe.compiler.diff_model import Change, Subject
 from cpe.compiler.diff_requires import WANTED, requirement_changes
 from cpe.compiler.diff_values import listing
 from cpe.grammar.conditions import format_condition
 
-STEP_KEYS = {"name", "activity", "requires", "input", "when"}
+STEP_KEYS = {"name", "activity", "requires", "input", "when", *LANGUAGE_2_STEP_KEYS}
 # The fold maps every activity event of a history to a step by its activity
 # id, which is the step's name; a name the IR lacks fails the replay.
 UNKNOWN_NAME = (
@@ -38,7 +45,9 @@ def step_changes(context: DiffContext) -> Iterator[Change]:
         yield from _compared(context, name, context.old["steps"][old_name])
 
 
-def _activity_text(ir: dict[str, Any], activity: str) -> str:
+def _activity_text(ir: dict[str, Any], activity: str | None) -> str:
+    if activity is None:
+        return "no activity"
     found = ir["activities"].get(activity)
     return f"{activity} {found['version']}" if found else activity
 
@@ -51,14 +60,26 @@ def _requires_text(step: dict[str, Any]) -> str:
     return f"requires {listing(requires)}" if requires else "requires nothing"
 
 
+def _does(ir: dict[str, Any], step: dict[str, Any]) -> str:
+    if step["activity"] is None:
+        return step_kind(step)
+    return f"runs {_activity_text(ir, step['activity'])}"
+
+
+def _did(ir: dict[str, Any], step: dict[str, Any]) -> str:
+    if step["activity"] is None:
+        return step_kind(step).replace("waits", "waited", 1)
+    return f"ran {_activity_text(ir, step['activity'])}"
+
+
 def _added(context: DiffContext, name: str) -> Change:
     step = context.new["steps"][name]
-    activity = _activity_text(context.new, step["activity"])
+    does = _does(context.new, step)
     note = "running executions run it too, once its requirements are met"
     return Change(
         kind="step-added",
         subject=Subject("step", name),
-        message=f"step {name} added: runs {activity}; {_requires_text(step)}",
+        message=f"step {name} added: {does}; {_requires_text(step)}",
         after=step,
         note=note if context.same_type else "only executions of the new type run it",
     )
@@ -70,7 +91,7 @@ def _removed(context: DiffContext, name: str) -> Change:
     return Change(
         kind="step-removed",
         subject=Subject("step", name),
-        message=f"step {name} removed (it ran {_activity_text(context.old, step['activity'])})",
+        message=f"step {name} removed (it {_did(context.old, step)})",
         before=step,
         breaking=breaking,
         note=note,
@@ -95,11 +116,14 @@ def _renamed(context: DiffContext, old_name: str, name: str) -> Change:
 
 def _compared(context: DiffContext, name: str, old: dict[str, Any]) -> Iterator[Change]:
     new = context.new["steps"][name]
-    if old["activity"] != new["activity"]:
+    if kind_changed(old, new):
+        yield step_kind_change(context, name, old, new)
+    elif old["activity"] != new["activity"]:
         yield _activity_changed(context, name, old, new)
     yield from requirement_changes(context, name, old, new)
     yield from input_changes(context, name, old, new)
     yield from _condition_changes(name, old.get("when"), new.get("when"))
+    yield from language_2_step_changes(context, name, old, new)
     yield from unknown_key_changes(
         "step-key-changed", Subject("step", name), old, new, STEP_KEYS
     )

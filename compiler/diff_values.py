@@ -57,6 +57,8 @@ def reference_text(reference: dict[str, Any]) -> str:
         return path_text(str(reference.get("step")), path)
     if reference.get("kind") == "input":
         return path_text("__input__", path)
+    if reference.get("kind") == "item":
+        return path_text("(the item)", path)
     return show(reference)
 
 

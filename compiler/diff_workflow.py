@@ -8,12 +8,20 @@ from typing import Any
 
 from cpe.compiler.diff_context import DiffContext
 from cpe.compiler.diff_generic import unknown_key_changes
+from cpe.compiler.diff_language_2 import output_changes
 from cpe.compiler.diff_model import Change, Subject
 from cpe.compiler.diff_schema import SchemaComparison, compare_schemas
 from cpe.compiler.diff_values import seconds
 
 WORKFLOW_TIMEOUTS = ("execution_start_to_close_timeout", "task_start_to_close_timeout")
-WORKFLOW_KEYS = {"name", "version", "task_list", "input_spec", *WORKFLOW_TIMEOUTS}
+WORKFLOW_KEYS = {
+    "name",
+    "version",
+    "task_list",
+    "input_spec",
+    "output",
+    *WORKFLOW_TIMEOUTS,
+}
 # The sections other modules compare, and the hash that only summarises them.
 SECTIONS = {"workflow", "activities", "steps", "order", "content_hash"}
 
@@ -30,6 +38,7 @@ def workflow_changes(context: DiffContext) -> Iterator[Change]:
             yield _timeout_changed(context, subject, key, old[key], new[key])
     if old["input_spec"] != new["input_spec"]:
         yield _input_spec_changed(context, subject, old, new)
+    yield from output_changes(context, subject)
     yield from unknown_key_changes(
         "workflow-key-changed", subject, old, new, WORKFLOW_KEYS
     )

@@ -39,19 +39,24 @@ def _unique(reads: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [by_text[text] for text in sorted(by_text)]
 
 
+def _template(text: str, references: list[Reference], item: str | None = None) -> Any:
+    return {
+        "template": text,
+        "references": _unique([r.as_json(item) for r in references]),
+    }
+
+
 def _step(
     step: Step, references: list[Reference], condition_reads: list[dict[str, Any]]
 ) -> dict[str, Any]:
+    item = step.for_each.item if step.for_each is not None else None
     emitted: dict[str, Any] = {
         "name": step.name,
-        "activity": step.activity,
+        "activity": step.activity if step.runs_activity else None,
         "requires": [{"step": r.step, "status": r.status.value} for r in step.requires],
         "input": None
         if step.input is None
-        else {
-            "template": step.input.text,
-            "references": _unique([r.as_json() for r in references]),
-        },
+        else _template(step.input.text, references, item),
     }
     # Only steps that have a condition carry the key, so that plans of
     # language 1 compile to the IR they always did.
@@ -61,7 +66,37 @@ def _step(
             "ast": step.when.ast,
             "references": _unique(condition_reads),
         }
+    emitted.update(_language_2_keys(step))
     return emitted
+
+
+def _language_2_keys(step: Step) -> dict[str, Any]:
+    """retry, for_each, wait and signal, each only when the step has it."""
+    keys: dict[str, Any] = {}
+    if step.retry is not None:
+        retry = step.retry
+        keys["retry"] = {
+            "max_attempts": retry.max_attempts,
+            "interval": retry.interval,
+            "backoff_rate": retry.backoff_rate,
+            "max_interval": retry.max_interval,
+            "jitter": retry.jitter,
+            "outcomes": list(retry.outcomes),
+        }
+    if step.for_each is not None:
+        for_each = step.for_each
+        keys["for_each"] = {
+            "text": for_each.text,
+            "path": for_each.path,
+            "as": for_each.item,
+            "max_concurrency": for_each.max_concurrency,
+            "tolerated_failures": for_each.tolerated_failures,
+        }
+    if step.wait is not None:
+        keys["wait"] = {"seconds": step.wait}
+    if step.signal is not None:
+        keys["signal"] = {"name": step.signal.name, "timeout": step.signal.timeout}
+    return keys
 
 
 def emit(
@@ -69,6 +104,7 @@ def emit(
     references: dict[str, list[Reference]],
     conditions: dict[str, list[dict[str, Any]]],
     order: list[str],
+    output: list[Reference] | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "ir_version": IR_VERSION,
@@ -89,6 +125,9 @@ def emit(
         },
         "order": order,
     }
+    # Only a plan with `output:` carries the key, as with every key of language 2.
+    if plan.output is not None:
+        body["workflow"]["output"] = _template(plan.output.text, output or [])
     return {**body, "content_hash": content_hash(body)}
 
 

@@ -75,16 +75,67 @@ class Condition:
     node: Scalar
 
 
+RETRY_OUTCOMES = ("failed", "timed_out")
+"""How an attempt may end for a retry to follow, in the order the IR lists them."""
+
+
+@dataclass
+class Retry:
+    """A step's `retry:` (plan language 2), every default filled in."""
+
+    position: Position
+    max_attempts: int = 3
+    interval: int = 1
+    backoff_rate: int | float = 2
+    max_interval: int = 3600
+    jitter: bool = False
+    outcomes: tuple[str, ...] = RETRY_OUTCOMES
+
+
+@dataclass
+class ForEach:
+    """A step's `for_each:` and the keys that go with it (plan language 2)."""
+
+    text: str
+    path: dict[str, Any]
+    """The parsed path: {"name": step or __input__, "steps": [selector steps]}."""
+    node: Scalar
+    item: str
+    """The name of the item in the step's input template (`as:`)."""
+    item_position: Position
+    max_concurrency: int | None = None
+    tolerated_failures: int = 0
+
+
+@dataclass
+class Signal:
+    """A step's `signal:` (plan language 2): the name it waits for."""
+
+    name: str
+    timeout: int | None
+    position: Position
+
+
 @dataclass
 class Step:
     name: str
     activity: str
+    """Empty for a wait or signal step, and for an activity that did not read."""
     position: Position
     activity_position: Position
     requires: list[Requirement] = field(default_factory=list)
     input: Scalar | None = None
     """The input template, as the node that holds its text."""
     when: Condition | None = None
+    retry: Retry | None = None
+    for_each: ForEach | None = None
+    wait: int | None = None
+    """The seconds of a wait step's timer."""
+    signal: Signal | None = None
+
+    @property
+    def runs_activity(self) -> bool:
+        return self.wait is None and self.signal is None
 
 
 @dataclass
@@ -99,3 +150,5 @@ class Plan:
     input_spec: Any = None
     activities: dict[str, Activity] = field(default_factory=dict)
     steps: dict[str, Step] = field(default_factory=dict)
+    output: Scalar | None = None
+    """The workflow's `output:` template (plan language 2)."""

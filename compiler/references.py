@@ -26,7 +26,10 @@ class Reference:
     line: int
     """The line inside the template (from 1)."""
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self, item: str | None = None) -> dict[str, object]:
+        """As the IR lists it; `item` is the name of a fan-out step's item."""
+        if item is not None and self.name == item:
+            return {"kind": "item", "path": list(self.path)}
         if self.name == INPUT_NAME:
             return {"kind": "input", "path": list(self.path)}
         return {"kind": "step", "step": self.name, "path": list(self.path)}

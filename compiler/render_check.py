@@ -14,8 +14,10 @@ import jinja2
 from jinja2 import nodes
 
 from cpe.compiler.diagnostics import DiagnosticSink, Position
+from cpe.compiler.paths import item_schema
 from cpe.compiler.plan import Plan, Step
 from cpe.compiler.references import chain_of
+from cpe.compiler.source import Scalar
 from cpe.runtime.swf_errors import PAYLOAD_LIMIT
 from cpe.runtime.templates import INPUT_NAME, as_json, make_environment, render
 
@@ -75,16 +77,26 @@ def placeholder(schema: Any) -> Any:
     return data
 
 
+def step_output(plan: Plan, name: str) -> Any:
+    """A placeholder of a step's output: its declared keys, each a list when
+    the step fans out (a fan-out step's output is the list of its items')."""
+    other = plan.steps.get(name)
+    activity = plan.activities.get(other.activity) if other else None
+    fans_out = other is not None and other.for_each is not None
+    if activity is None or activity.outputs_spec is None:
+        return [Placeholder()] if fans_out else Placeholder()
+    outputs = Placeholder()
+    for key in activity.outputs_spec:
+        outputs[key] = [Placeholder()] if fans_out else Placeholder()
+    return outputs
+
+
 def _context(plan: Plan, step: Step) -> dict[str, Any]:
     context: dict[str, Any] = {INPUT_NAME: placeholder(plan.input_spec)}
     for requirement in step.requires:
-        other = plan.steps.get(requirement.step)
-        activity = plan.activities.get(other.activity) if other else None
-        outputs = Placeholder()
-        if activity is not None and activity.outputs_spec is not None:
-            for key in activity.outputs_spec:
-                outputs[key] = Placeholder()
-        context[requirement.step] = outputs
+        context[requirement.step] = step_output(plan, requirement.step)
+    if step.for_each is not None:
+        context[step.for_each.item] = placeholder(item_schema(plan, step))
     return context
 
 
@@ -134,8 +146,24 @@ def check_renders_to_json(
     plan: Plan, step: Step, template: nodes.Template, sink: DiagnosticSink
 ) -> None:
     assert step.input is not None
-    source = step.input
-    context = _context(plan, step)
+    check_template_renders(
+        f"step {step.name}'s input",
+        step.input,
+        template,
+        _context(plan, step),
+        sink,
+    )
+
+
+def check_template_renders(
+    subject: str,
+    source: Scalar,
+    template: nodes.Template,
+    context: dict[str, Any],
+    sink: DiagnosticSink,
+) -> None:
+    """Render a template with placeholder data; report text that is not JSON,
+    keys written twice, and a result longer than SWF carries."""
     try:
         text = _render_plain(template, context)
         if text is None:
@@ -151,7 +179,7 @@ def check_renders_to_json(
         sink.error(
             _template_position(source.text, error, source.position_in_content),
             "E138",
-            f"step {step.name}'s input does not render to JSON: {error.msg}",
+            f"{subject} does not render to JSON: {error.msg}",
             "every {{ value }} is written as JSON already: do not quote it, and "
             "separate entries with commas",
         )
@@ -160,13 +188,13 @@ def check_renders_to_json(
         sink.warning(
             _key_position(source.text, key, source.position_in_content),
             "W139",
-            f'step {step.name}\'s input has the key "{key}" twice; JSON keeps only the last',
+            f'{subject} has the key "{key}" twice; JSON keeps only the last',
         )
     if len(text) > PAYLOAD_LIMIT:
         sink.error(
             source.position,
             "E155",
-            f"step {step.name}'s input is at least {len(text)} characters once rendered; "
+            f"{subject} is at least {len(text)} characters once rendered; "
             f"SWF carries at most {PAYLOAD_LIMIT}",
             "pass a reference to the data (a file, an S3 key) instead of the data",
         )

@@ -12,6 +12,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from cpe.runtime.templates import INPUT_NAME
+
 SUPPORTED_IR_VERSIONS = (1,)
 
 
@@ -66,11 +68,12 @@ def _check_consistency(ir: dict[str, Any], origin: str) -> None:
     if sorted(ir["order"]) != sorted(steps):
         raise IRError(f"{origin}: its order does not list exactly its steps")
     position = {name: index for index, name in enumerate(ir["order"])}
+    if ir["plan_language"] < 2:
+        _check_language_1(ir, origin)
     for name, step in steps.items():
-        if step["name"] != name or step["activity"] not in activities:
-            raise IRError(
-                f"{origin}: step {name} names an activity it does not declare"
-            )
+        if step["name"] != name:
+            raise IRError(f"{origin}: step {name} is filed under another name")
+        _check_kind(step, activities, origin)
         for requirement in step["requires"]:
             required = requirement["step"]
             if required not in steps or position[required] >= position[name]:
@@ -78,6 +81,77 @@ def _check_consistency(ir: dict[str, Any], origin: str) -> None:
                     f"{origin}: step {name} requires {required}, which is not a step "
                     "before it in the order"
                 )
+        _check_fan_out(step, origin)
+    output = ir["workflow"].get("output")
+    if output is not None:
+        for reference in output["references"]:
+            if reference["kind"] == "item":
+                raise IRError(f"{origin}: the workflow's output reads a fan-out item")
+            if reference["kind"] == "step" and reference.get("step") not in steps:
+                raise IRError(
+                    f"{origin}: the workflow's output reads {reference.get('step')}, "
+                    "which is not a step"
+                )
+
+
+_NOT_FOR_WAITING_STEPS = ("retry", "for_each", "input")
+LANGUAGE_2_STEP_KEYS = ("when", "retry", "for_each", "wait", "signal")
+
+
+def _check_language_1(ir: dict[str, Any], origin: str) -> None:
+    """IR of plan language 1 has none of what language 2 added."""
+    if "output" in ir["workflow"]:
+        raise IRError(f"{origin}: plan language 1 has no workflow output")
+    for name, step in ir["steps"].items():
+        for key in LANGUAGE_2_STEP_KEYS:
+            if key in step:
+                raise IRError(
+                    f"{origin}: step {name} has {key}, which plan language 1 lacks"
+                )
+
+
+def _check_kind(step: dict[str, Any], activities: dict[str, Any], origin: str) -> None:
+    """A step runs an activity it declares, or is a wait or a signal step
+    (activity null) and has none of what only an activity step has."""
+    name = step["name"]
+    waits = [key for key in ("wait", "signal") if key in step]
+    if len(waits) > 1:
+        raise IRError(f"{origin}: step {name} is both a wait and a signal step")
+    if not waits:
+        if step["activity"] not in activities:
+            raise IRError(
+                f"{origin}: step {name} names an activity it does not declare"
+            )
+        return
+    if step["activity"] is not None:
+        raise IRError(f"{origin}: {waits[0]} step {name} also names an activity")
+    for key in _NOT_FOR_WAITING_STEPS:
+        if step.get(key) is not None:
+            raise IRError(
+                f"{origin}: {waits[0]} step {name} has {key}, which only a step "
+                "running an activity can have"
+            )
+
+
+def _check_fan_out(step: dict[str, Any], origin: str) -> None:
+    """A fan-out path names the input or a step the fan-out step requires to
+    have succeeded; only a fan-out step's input reads an item."""
+    name = step["name"]
+    for_each = step.get("for_each")
+    references = (step["input"] or {}).get("references", [])
+    if for_each is None:
+        if any(reference["kind"] == "item" for reference in references):
+            raise IRError(f"{origin}: step {name} reads an item but has no for_each")
+        return
+    source = for_each["path"]["name"]
+    succeeded = {
+        r["step"] for r in step["requires"] if r["status"] in ("succeeded", "completed")
+    }
+    if source != INPUT_NAME and source not in succeeded:
+        raise IRError(
+            f"{origin}: step {name}'s for_each reads {source}, which is neither "
+            f"{INPUT_NAME} nor a step it requires to have succeeded"
+        )
 
 
 def looks_like_ir(text: str) -> bool:
