@@ -90,9 +90,9 @@ def _default_decider(blobs: BlobStore | None) -> tuple[Decide, DecideState | Non
     decide: Decide = module.decide
     decide_state: DecideState | None = getattr(module, "decide_state", None)
     if blobs is not None:
-        decide = functools.partial(decide, blobs=blobs)
+        decide = functools.partial(module.decide, blobs=blobs)
         if decide_state is not None:
-            decide_state = functools.partial(decide_state, blobs=blobs)
+            decide_state = functools.partial(module.decide_state, blobs=blobs)
     return decide, decide_state
 
 
