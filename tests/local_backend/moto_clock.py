@@ -2,8 +2,8 @@
 
 moto reads the time through `unix_time()` in each of its SWF model modules;
 pointing those at the fake clock lets one test advance time on both backends.
-SQS in moto reads the real clock, so SQS tests that need time to pass are
-local-only.
+moto's SQS reads it through `unix_time()` and `unix_time_millis()` of its
+models module, which are pointed at the same clock.
 """
 
 from __future__ import annotations
@@ -40,8 +40,13 @@ def moto_backend(
     def fake_unix_time(dt: Any = None) -> float:
         return clock.now if dt is None else float(real(dt))
 
+    def fake_unix_time_millis(dt: Any = None) -> float:
+        return fake_unix_time(dt) * 1000.0
+
     for module in _SWF_MODULES:
         monkeypatch.setattr(f"{module}.unix_time", fake_unix_time)
+    monkeypatch.setattr("moto.sqs.models.unix_time", fake_unix_time)
+    monkeypatch.setattr("moto.sqs.models.unix_time_millis", fake_unix_time_millis)
     with mock_aws():
         yield (
             boto3.client("swf", region_name="us-east-1"),
