@@ -30,6 +30,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "local_only(reason): moto differs or lacks the operation"
     )
+    config.addinivalue_line(
+        "markers", "crash: kills real processes; CPE_CRASH_KILLS sets how often"
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
