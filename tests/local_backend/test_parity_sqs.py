@@ -186,6 +186,45 @@ def test_bad_receipt_handles(both: Both) -> None:
 
 
 @pytest.mark.local_only(
+    "moto deletes a message with any receipt handle it ever had; SQS documents "
+    "that only the latest one deletes it (an older one succeeds doing nothing)"
+)
+def test_stale_receipt_handles(both: Both) -> None:
+    sqs = both.sqs
+    url = _queue(sqs, VisibilityTimeout="10")
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+    (first,) = _receive(sqs, url)
+    both.clock.advance(11)
+    (second,) = _receive(sqs, url)
+    assert second["ReceiptHandle"] != first["ReceiptHandle"]
+    # The superseded handle deletes nothing, and reports no error.
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
+    both.clock.advance(11)
+    (third,) = _receive(sqs, url)
+    assert third["Body"] == "m"
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=third["ReceiptHandle"])
+    both.clock.advance(11)
+    assert _receive(sqs, url) == []
+
+
+@pytest.mark.local_only(
+    "moto answers ReceiptHandleIsInvalid here; SQS answers InvalidParameterValue "
+    "(Message does not exist or is not available for visibility timeout change)"
+)
+def test_visibility_change_of_a_deleted_message(both: Both) -> None:
+    sqs = both.sqs
+    url = _queue(sqs)
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+    (message,) = _receive(sqs, url)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    with pytest.raises(ClientError) as exc:
+        sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=5
+        )
+    assert _code(exc) == "InvalidParameterValue"
+
+
+@pytest.mark.local_only(
     "moto accepts any string as a receipt handle in the batch calls and "
     "reports no failed entry"
 )
