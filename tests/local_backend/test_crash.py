@@ -123,58 +123,74 @@ def _decider(path: str) -> None:
             assert exc.response["Error"]["Code"] == "UnknownResourceFault"
 
 
-def _worker(path: str) -> None:
+def _worker(path: str, log: str) -> None:
     swf, _ = connect(path, poll_timeout=0.2, poll_interval=0.01)
-    while True:
-        task = swf.poll_for_activity_task(domain=DOMAIN, taskList=ACTIVITIES)
-        if not task.get("taskToken"):
-            continue
-        time.sleep(random.uniform(0, 0.05))
-        try:
-            swf.respond_activity_task_completed(
-                taskToken=task["taskToken"], result=task["input"]
-            )
-        except ClientError as exc:
-            assert exc.response["Error"]["Code"] == "UnknownResourceFault"
+    with open(log, "a", encoding="utf-8") as acked:
+        while True:
+            task = swf.poll_for_activity_task(domain=DOMAIN, taskList=ACTIVITIES)
+            if not task.get("taskToken"):
+                continue
+            time.sleep(random.uniform(0, 0.05))
+            try:
+                swf.respond_activity_task_completed(
+                    taskToken=task["taskToken"], result=task["input"]
+                )
+            except ClientError as exc:
+                assert exc.response["Error"]["Code"] == "UnknownResourceFault"
+                continue
+            # Acknowledged: the completion must be in the history for good.
+            workflow_id = task["workflowExecution"]["workflowId"]
+            acked.write(f"{workflow_id} {task['activityId']}\n")
+            acked.flush()
 
 
-def _writer(path: str, log: str) -> None:
+def _writer(path: str, log: str, signals: str) -> None:
     swf, sqs = connect(path)
     url = sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
-    with open(log, "a", encoding="utf-8") as acked:
+    with (
+        open(log, "a", encoding="utf-8") as acked,
+        open(signals, "a", encoding="utf-8") as signaled,
+    ):
         n = 0
         while True:
             sent = sqs.send_message(QueueUrl=url, MessageBody=f"{os.getpid()}:{n}")
             # Written only once the send returned: acknowledged.
             acked.write(sent["MessageId"] + "\n")
             acked.flush()
+            workflow_id = f"wf-{n % WORKFLOWS}"
+            token = f"{os.getpid()}:{n}"
             try:
                 swf.signal_workflow_execution(
                     domain=DOMAIN,
-                    workflowId=f"wf-{n % WORKFLOWS}",
+                    workflowId=workflow_id,
                     signalName="poke",
-                    input=str(n),
+                    input=token,
                 )
             except ClientError as exc:
                 assert exc.response["Error"]["Code"] == "UnknownResourceFault"
+            else:
+                signaled.write(f"{workflow_id} {token}\n")
+                signaled.flush()
             n += 1
 
 
 class Fleet:
     """The processes of the test, each started (and killed) by its pid."""
 
-    def __init__(self, path: Path, log: Path) -> None:
+    def __init__(self, path: Path, logs: Path) -> None:
         self.path = str(path)
-        self.log = str(log)
+        self.logs = logs
         self.procs: list[tuple[str, Any]] = []
 
     def spawn(self, role: str) -> None:
         if role == "decider":
             proc = CTX.Process(target=_decider, args=(self.path,), daemon=True)
         elif role == "worker":
-            proc = CTX.Process(target=_worker, args=(self.path,), daemon=True)
+            log = str(self.logs / "completed.txt")
+            proc = CTX.Process(target=_worker, args=(self.path, log), daemon=True)
         else:
-            proc = CTX.Process(target=_writer, args=(self.path, self.log), daemon=True)
+            logs = (str(self.logs / "sent.txt"), str(self.logs / "signaled.txt"))
+            proc = CTX.Process(target=_writer, args=(self.path, *logs), daemon=True)
         proc.start()
         self.procs.append((role, proc))
 
@@ -202,7 +218,6 @@ def _all_closed(swf: Any) -> bool:
 
 def test_kills_lose_nothing_and_every_workflow_ends(tmp_path: Path) -> None:
     path = tmp_path / "crash.db"
-    log = tmp_path / "acked.txt"
     swf, sqs = connect(path, poll_timeout=0.05, poll_interval=0.01)
     register_all(
         swf,
@@ -218,7 +233,7 @@ def test_kills_lose_nothing_and_every_workflow_ends(tmp_path: Path) -> None:
             input=f"in{n}",
             taskStartToCloseTimeout=TASK_TIMEOUT,
         )
-    fleet = Fleet(path, log)
+    fleet = Fleet(path, tmp_path)
     rng = random.Random(20261204)
     give_up = time.monotonic() + DEADLINE_SECONDS
     try:
@@ -238,23 +253,22 @@ def test_kills_lose_nothing_and_every_workflow_ends(tmp_path: Path) -> None:
     finally:
         fleet.stop()
     assert sum(killed.values()) == KILLS
+    histories: dict[str, list[dict[str, Any]]] = {}
     for n in range(WORKFLOWS):
-        info = swf.describe_workflow_execution(
-            domain=DOMAIN, execution=_run_of(swf, f"wf-{n}")
-        )
+        execution = _run_of(swf, f"wf-{n}")
+        info = swf.describe_workflow_execution(domain=DOMAIN, execution=execution)
         assert info["executionInfo"]["closeStatus"] == "COMPLETED"
-        history = swf.get_workflow_execution_history(
-            domain=DOMAIN, execution=_run_of(swf, f"wf-{n}")
-        )["events"]
-        _check_history(history, f"in{n}")
-    acked = [line for line in log.read_text(encoding="utf-8").split("\n")[:-1] if line]
+        histories[f"wf-{n}"] = _history(swf, execution)
+        _check_history(histories[f"wf-{n}"], f"in{n}")
+    _check_acknowledged(histories, tmp_path)
     stored: set[str] = set()
     while True:
         got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
         if "Messages" not in got:
             break
         stored |= {m["MessageId"] for m in got["Messages"]}
-    assert acked and set(acked) <= stored
+    sent = _lines(tmp_path / "sent.txt")
+    assert sent and set(sent) <= stored
     check = sqlite3.connect(path)
     try:
         assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -264,6 +278,54 @@ def test_kills_lose_nothing_and_every_workflow_ends(tmp_path: Path) -> None:
     finally:
         check.close()
     swf.close()
+
+
+def _lines(log: Path) -> list[str]:
+    """Complete lines only: a process may have died in the middle of one."""
+    if not log.exists():
+        return []
+    return [line for line in log.read_text(encoding="utf-8").split("\n")[:-1] if line]
+
+
+def _history(swf: Any, execution: dict[str, str]) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        extra = {"nextPageToken": token} if token else {}
+        page = swf.get_workflow_execution_history(
+            domain=DOMAIN, execution=execution, **extra
+        )
+        events += page["events"]
+        token = page.get("nextPageToken")
+        if not token:
+            return events
+
+
+def _check_acknowledged(histories: dict[str, list[dict[str, Any]]], logs: Path) -> None:
+    """Every completion and signal a process was told succeeded is in its history."""
+    completed: set[tuple[str, str]] = set()
+    signaled: set[tuple[str, str]] = set()
+    for workflow_id, history in histories.items():
+        scheduled = {
+            e["eventId"]: e["activityTaskScheduledEventAttributes"]["activityId"]
+            for e in history
+            if e["eventType"] == "ActivityTaskScheduled"
+        }
+        for e in history:
+            if e["eventType"] == "ActivityTaskCompleted":
+                a = e["activityTaskCompletedEventAttributes"]
+                completed.add((workflow_id, scheduled[a["scheduledEventId"]]))
+            elif e["eventType"] == "WorkflowExecutionSignaled":
+                a = e["workflowExecutionSignaledEventAttributes"]
+                signaled.add((workflow_id, a["input"]))
+    acked_completions = {
+        (w, a) for w, a in (line.split(" ") for line in _lines(logs / "completed.txt"))
+    }
+    acked_signals = {
+        (w, t) for w, t in (line.split(" ") for line in _lines(logs / "signaled.txt"))
+    }
+    assert acked_completions and acked_completions <= completed
+    assert acked_signals <= signaled
 
 
 def _run_of(swf: Any, workflow_id: str) -> dict[str, str]:
