@@ -224,10 +224,6 @@ def test_visibility_change_of_a_deleted_message(both: Both) -> None:
     assert _code(exc) == "InvalidParameterValue"
 
 
-@pytest.mark.local_only(
-    "moto accepts any string as a receipt handle in the batch calls and "
-    "reports no failed entry"
-)
 def test_batch_delete_and_visibility_report_bad_handles(both: Both) -> None:
     sqs = both.sqs
     url = _queue(sqs)

@@ -330,8 +330,8 @@ def test_cancel_request_of_an_execution(env: Both) -> None:
 
 
 @pytest.mark.local_only(
-    "moto has no RespondActivityTaskCanceled and never sets cancelRequested "
-    "on a heartbeat"
+    "moto refuses the RequestCancelActivityTask decision (NotImplementedError) "
+    "and has no RespondActivityTaskCanceled"
 )
 def test_cancel_requested_on_heartbeat(env: Both) -> None:
     swf = env.swf
