@@ -77,12 +77,19 @@ def _decision_timed_out(tx: Tx, execution: int, at: float) -> None:
     task = tx.db.execute(
         "DELETE FROM swf_decision_tasks WHERE execution = ? RETURNING *", (execution,)
     ).fetchone()
+    kind = "START_TO_CLOSE"
+    if task["state"] == "SCHEDULED":
+        # Only a temporary task list override gives a scheduled decision task
+        # a deadline: nobody polled that list, so the execution goes back to
+        # its own list, where the next decision task is scheduled.
+        kind = "SCHEDULE_TO_START"
+        swf_state.revert_task_list(tx, execution)
     swf_state.append(
         tx,
         execution,
         "DecisionTaskTimedOut",
         {
-            "timeoutType": "START_TO_CLOSE",
+            "timeoutType": kind,
             "scheduledEventId": task["scheduled_event_id"],
             "startedEventId": task["started_event_id"],
         },

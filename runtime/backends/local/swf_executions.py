@@ -148,7 +148,7 @@ def describe(tx: Tx, p: dict[str, Any]) -> dict[str, Any]:
     return prune(
         {
             "executionInfo": _execution_info(row),
-            "executionConfiguration": swf_state.config(row),
+            "executionConfiguration": swf_state.public_config(row),
             "openCounts": {
                 "openActivityTasks": _count(tx, "swf_activity_tasks", row["id"]),
                 "openDecisionTasks": _count(tx, "swf_decision_tasks", row["id"]),
