@@ -82,6 +82,22 @@ def _send_forever(path: str, out: Any) -> None:
         n += 1
 
 
+def _receive_until_empty(path: str, url: str, barrier: Any, out: Any) -> None:
+    _, sqs = connect(path, poll_interval=0.005)
+    barrier.wait()
+    bodies: list[str] = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, VisibilityTimeout=600)
+        if "Messages" not in got:
+            break
+        for message in got["Messages"]:
+            bodies.append(message["Body"])
+            time.sleep(0.002)  # a little work, so the others get their turn
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    out.put(bodies)
+    sqs.close()
+
+
 def _with_activities(path: Path, count: int, **timeouts: str) -> tuple[LocalSWF, Any]:
     clock = OffsetClock()
     swf, _ = connect(path, poll_timeout=0.05, poll_interval=0.01, clock=clock)
@@ -208,3 +224,33 @@ def test_sigkill_loses_nothing_acknowledged(db_path: Path) -> None:
     finally:
         check.close()
     swf.close()
+
+
+def test_competing_processes_receive_each_message_once(db_path: Path) -> None:
+    _, sqs = connect(db_path)
+    url = sqs.create_queue(QueueName="shared")["QueueUrl"]
+    for start_at in range(0, TASKS * 2, 10):
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": f"m{n}", "MessageBody": str(n)}
+                for n in range(start_at, min(start_at + 10, TASKS * 2))
+            ],
+        )
+    barrier = CTX.Barrier(WORKERS)
+    out = CTX.Queue()
+    procs = [
+        CTX.Process(target=_receive_until_empty, args=(str(db_path), url, barrier, out))
+        for _ in range(WORKERS)
+    ]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=30) for _ in procs]
+    for p in procs:
+        p.join(timeout=10)
+        assert p.exitcode == 0
+    received = Counter(b for r in results for b in r)
+    assert sorted(received, key=int) == [str(n) for n in range(TASKS * 2)]
+    assert set(received.values()) == {1}, "a message was received twice"
+    assert sum(1 for r in results if r) >= 2, "the receivers did not compete"
+    sqs.close()

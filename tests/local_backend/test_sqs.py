@@ -145,10 +145,11 @@ def test_visibility_and_receipt_handles(sqs: LocalSQS, clock: FakeClock) -> None
     }
     # The old handle no longer deletes it.
     sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
-    with pytest.raises(sqs.exceptions.ReceiptHandleIsInvalid):
+    with pytest.raises(ClientError) as stale:
         sqs.change_message_visibility(
             QueueUrl=url, ReceiptHandle=first["ReceiptHandle"], VisibilityTimeout=0
         )
+    assert code(stale) == "InvalidParameterValue"
     clock.advance(50)
     assert receive(sqs, url) == []
     sqs.change_message_visibility(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cpe.runtime.backends.local import LocalSWF
 
 from .helpers import (
+    DOMAIN,
     FakeClock,
     attrs,
     decide,
@@ -180,3 +181,40 @@ def test_due_things_fire_in_time_order(swf: LocalSWF, clock: FakeClock) -> None:
     assert [t for _, t in fired] == sorted(t for _, t in fired)
     # All three outcomes are batched into a single decision task.
     assert [e["eventType"] for e in history].count("DecisionTaskScheduled") == 2
+
+
+def test_temporary_task_list_override(registered: LocalSWF, clock: FakeClock) -> None:
+    swf = registered
+    execution = start(swf)
+    task = poll_decision(swf)
+    swf.respond_decision_task_completed(
+        taskToken=task["taskToken"],
+        decisions=[schedule("a")],
+        taskList={"name": "elsewhere"},
+        taskListScheduleToStartTimeout="20",
+    )
+    info = swf.describe_workflow_execution(domain=DOMAIN, execution=execution)
+    assert info["executionConfiguration"]["taskList"] == {"name": "elsewhere"}
+    done = poll_activity(swf)
+    swf.respond_activity_task_completed(taskToken=done["taskToken"])
+    scheduled = last(swf, execution, "DecisionTaskScheduled")
+    assert scheduled["taskList"] == {"name": "elsewhere"}
+    assert scheduled["scheduleToStartTimeout"] == "20"
+    # Nobody polls "elsewhere": the task times out there and comes back home.
+    clock.advance(21)
+    again = poll_decision(swf)
+    assert again["taskToken"]
+    timed_out = last(swf, execution, "DecisionTaskTimedOut")
+    assert timed_out["timeoutType"] == "SCHEDULE_TO_START"
+    assert timed_out["startedEventId"] == 0
+    info = swf.describe_workflow_execution(domain=DOMAIN, execution=execution)
+    assert info["executionConfiguration"]["taskList"] == {"name": "decisions"}
+    # A permanent override has no schedule-to-start timeout.
+    swf.respond_decision_task_completed(
+        taskToken=again["taskToken"], decisions=[], taskList={"name": "elsewhere"}
+    )
+    swf.signal_workflow_execution(domain=DOMAIN, workflowId="wf-1", signalName="s")
+    clock.advance(1000)
+    moved = swf.poll_for_decision_task(domain=DOMAIN, taskList={"name": "elsewhere"})
+    assert moved["taskToken"]
+    assert "scheduleToStartTimeout" not in last(swf, execution, "DecisionTaskScheduled")

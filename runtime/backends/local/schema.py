@@ -52,6 +52,9 @@ SCHEMA: tuple[str, ...] = (
         ON swf_executions (domain, workflow_id) WHERE status = 'OPEN'""",
     """CREATE INDEX IF NOT EXISTS swf_execution_deadline
         ON swf_executions (deadline) WHERE status = 'OPEN'""",
+    # The retention sweep looks for the oldest closed runs of each domain.
+    """CREATE INDEX IF NOT EXISTS swf_execution_closed
+        ON swf_executions (domain, closed) WHERE status = 'CLOSED'""",
     """CREATE TABLE IF NOT EXISTS swf_events (
         execution INTEGER NOT NULL,
         event_id INTEGER NOT NULL,

@@ -371,11 +371,13 @@ def change_visibility(tx: Tx, p: dict[str, Any]) -> dict[str, Any]:
         )
     row = _current(tx, queue, p["ReceiptHandle"])
     if row is None:
-        raise sqs_error(
-            "ReceiptHandleIsInvalid",
-            f'The input receipt handle "{p["ReceiptHandle"]}" is not a valid '
-            "receipt handle.",
-            tx.operation,
+        # Well-formed, but its message was deleted or received again since:
+        # SQS answers this way rather than with ReceiptHandleIsInvalid.
+        raise invalid(
+            tx,
+            f"Value {p['ReceiptHandle']} for parameter ReceiptHandle is invalid. "
+            "Reason: Message does not exist or is not available for visibility "
+            "timeout change.",
         )
     if row["visible_at"] <= tx.now:
         raise sqs_error(

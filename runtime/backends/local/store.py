@@ -9,7 +9,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cpe.runtime.backends.local.schema import SCHEMA
@@ -28,6 +28,9 @@ class Tx:
     db: sqlite3.Connection
     now: float
     operation: str
+    # When each periodic sweep last ran in this process (by sweep name), so a
+    # sweep that need not run on every call can skip cheaply.
+    sweeps: dict[str, float] = field(default_factory=dict)
 
 
 class Store:
@@ -39,6 +42,7 @@ class Store:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._all: list[sqlite3.Connection] = []
+        self._sweeps: dict[str, float] = {}
         # Close what this object opened when it is dropped without close(),
         # so no connection is left to the garbage collector (which newer
         # Pythons report as a ResourceWarning).
@@ -87,7 +91,7 @@ class Store:
         try:
             # Read the clock only once the lock is held, so time never runs
             # backwards between consecutive transactions.
-            yield Tx(db=db, now=self.clock(), operation=operation)
+            yield Tx(db=db, now=self.clock(), operation=operation, sweeps=self._sweeps)
         except BaseException:
             db.execute("ROLLBACK")
             raise

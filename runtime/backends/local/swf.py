@@ -40,6 +40,15 @@ class LocalSWF:
     def close(self) -> None:
         self._store.close()
 
+    def sweep(self) -> None:
+        """Fire every timeout and timer that is due and purge expired runs.
+
+        Not a boto3 method: any other call does the same first; this is for a
+        process that wants time to move without calling anything else.
+        """
+        with self._store.transaction("Sweep") as tx:
+            advance(tx)
+
     def _run(
         self, operation: str, params: dict[str, Any], handler: Handler
     ) -> dict[str, Any]:

@@ -1,14 +1,16 @@
 """Moving SWF time forward: every timeout and timer that is due, in time order.
 
-Nothing runs in the background: each operation first calls `advance`, so a
-timeout fires when the next caller, in any process, touches the database.
+Each SWF operation first calls `advance`, so a timeout fires when the next
+caller, in any process, touches the database; `Sweeper` (sweeper.py) calls it
+on a timer for a database that nobody else touches. Closed executions past
+their domain's retention period are purged on the same path.
 Events are stamped with the moment they were due, not with the moment they
 were noticed, so histories read as if a server had been watching.
 """
 
 from __future__ import annotations
 
-from cpe.runtime.backends.local import swf_state
+from cpe.runtime.backends.local import retention, swf_state
 from cpe.runtime.backends.local.store import Tx
 
 _DUE_QUERIES: tuple[tuple[str, str], ...] = (
@@ -43,6 +45,7 @@ def advance(tx: Tx) -> None:
             if row is not None and (earliest is None or row["at"] < earliest[0]):
                 earliest = (float(row["at"]), kind, int(row["key"]), str(row["extra"]))
         if earliest is None:
+            retention.sweep(tx)
             return
         at, kind, key, extra = earliest
         if kind == "execution":
@@ -74,12 +77,19 @@ def _decision_timed_out(tx: Tx, execution: int, at: float) -> None:
     task = tx.db.execute(
         "DELETE FROM swf_decision_tasks WHERE execution = ? RETURNING *", (execution,)
     ).fetchone()
+    kind = "START_TO_CLOSE"
+    if task["state"] == "SCHEDULED":
+        # Only a temporary task list override gives a scheduled decision task
+        # a deadline: nobody polled that list, so the execution goes back to
+        # its own list, where the next decision task is scheduled.
+        kind = "SCHEDULE_TO_START"
+        swf_state.revert_task_list(tx, execution)
     swf_state.append(
         tx,
         execution,
         "DecisionTaskTimedOut",
         {
-            "timeoutType": "START_TO_CLOSE",
+            "timeoutType": kind,
             "scheduledEventId": task["scheduled_event_id"],
             "startedEventId": task["started_event_id"],
         },

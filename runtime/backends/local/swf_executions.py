@@ -148,7 +148,7 @@ def describe(tx: Tx, p: dict[str, Any]) -> dict[str, Any]:
     return prune(
         {
             "executionInfo": _execution_info(row),
-            "executionConfiguration": swf_state.config(row),
+            "executionConfiguration": swf_state.public_config(row),
             "openCounts": {
                 "openActivityTasks": _count(tx, "swf_activity_tasks", row["id"]),
                 "openDecisionTasks": _count(tx, "swf_decision_tasks", row["id"]),
@@ -212,6 +212,10 @@ def _epoch(value: Any) -> float:
     return float(parse_to_aware_datetime(value).timestamp())
 
 
+# SWF accepts at most one of these per listing or count.
+_EXCLUSIVE_FILTERS = ("executionFilter", "typeFilter", "tagFilter", "closeStatusFilter")
+
+
 def _matching(tx: Tx, p: dict[str, Any], status: str) -> list[sqlite3.Row]:
     swf_state.require_domain(tx, p["domain"])
     start_filter = p.get("startTimeFilter")
@@ -220,6 +224,14 @@ def _matching(tx: Tx, p: dict[str, Any], status: str) -> list[sqlite3.Row]:
         raise swf_error(
             "ValidationException",
             "Exactly one of startTimeFilter and closeTimeFilter must be given",
+            tx.operation,
+        )
+    given = [name for name in _EXCLUSIVE_FILTERS if p.get(name) is not None]
+    if len(given) > 1:
+        raise swf_error(
+            "ValidationException",
+            f"Only one of {', '.join(given)} may be given: executionFilter, "
+            "typeFilter, tagFilter and closeStatusFilter are mutually exclusive",
             tx.operation,
         )
     sql = "SELECT * FROM swf_executions WHERE domain = ? AND status = ?"

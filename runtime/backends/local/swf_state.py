@@ -75,9 +75,51 @@ def execution_row(tx: Tx, execution: int) -> sqlite3.Row:
     return row
 
 
+# Keys of the stored configuration that describe_workflow_execution does not
+# show: a temporary task list override (RespondDecisionTaskCompleted with
+# taskListScheduleToStartTimeout) and the task list it reverts to.
+OVERRIDE_TIMEOUT = "_overrideScheduleToStart"
+ORIGINAL_TASK_LIST = "_originalTaskList"
+
+
 def config(row: sqlite3.Row) -> dict[str, Any]:
     value: dict[str, Any] = json.loads(row["config"])
     return value
+
+
+def public_config(row: sqlite3.Row) -> dict[str, Any]:
+    """The executionConfiguration as SWF describes it."""
+    return {k: v for k, v in config(row).items() if not k.startswith("_")}
+
+
+def override_task_list(
+    cfg: dict[str, Any], task_list: dict[str, Any], timeout: int | None
+) -> None:
+    """A decider moves the execution's decision tasks to another task list.
+
+    With a schedule-to-start timeout the move is temporary: a decision task
+    not taken from the new list in time reverts the execution to its list.
+    """
+    original = cfg.get(ORIGINAL_TASK_LIST, cfg["taskList"])
+    cfg["taskList"] = task_list
+    if timeout is None:
+        cfg.pop(OVERRIDE_TIMEOUT, None)
+        cfg.pop(ORIGINAL_TASK_LIST, None)
+    else:
+        cfg[OVERRIDE_TIMEOUT] = timeout
+        cfg[ORIGINAL_TASK_LIST] = original
+
+
+def revert_task_list(tx: Tx, execution: int) -> None:
+    """Undo a temporary task list override whose decision task was not taken."""
+    cfg = config(execution_row(tx, execution))
+    if ORIGINAL_TASK_LIST in cfg:
+        cfg["taskList"] = cfg.pop(ORIGINAL_TASK_LIST)
+    cfg.pop(OVERRIDE_TIMEOUT, None)
+    tx.db.execute(
+        "UPDATE swf_executions SET config = ? WHERE id = ?",
+        (json.dumps(cfg), execution),
+    )
 
 
 def append(
@@ -126,18 +168,24 @@ def schedule_decision(tx: Tx, execution: int, ts: float | None = None) -> None:
             "taskList": cfg["taskList"],
             "taskPriority": cfg.get("taskPriority"),
             "startToCloseTimeout": cfg["taskStartToCloseTimeout"],
+            "scheduleToStartTimeout": (
+                str(cfg[OVERRIDE_TIMEOUT]) if OVERRIDE_TIMEOUT in cfg else None
+            ),
         },
     )
+    scheduled = tx.now if ts is None else ts
     tx.db.execute(
         "INSERT INTO swf_decision_tasks (execution, domain, task_list, priority, "
-        "state, scheduled_event_id, scheduled) VALUES (?, ?, ?, ?, 'SCHEDULED', ?, ?)",
+        "state, scheduled_event_id, scheduled, deadline) "
+        "VALUES (?, ?, ?, ?, 'SCHEDULED', ?, ?, ?)",
         (
             execution,
             exe["domain"],
             cfg["taskList"]["name"],
             int(cfg.get("taskPriority") or 0),
             event_id,
-            tx.now if ts is None else ts,
+            scheduled,
+            due(scheduled, cfg.get(OVERRIDE_TIMEOUT)),
         ),
     )
     tx.db.execute(

@@ -13,6 +13,7 @@ from cpe.runtime.backends.local.errors import swf_error
 from cpe.runtime.backends.local.history import prune
 from cpe.runtime.backends.local.store import Tx
 from cpe.runtime.backends.local.swf_executions import events_page
+from cpe.runtime.backends.local.timeouts import parse_duration
 
 EMPTY_DECISION_POLL: dict[str, Any] = {"startedEventId": 0, "previousStartedEventId": 0}
 EMPTY_ACTIVITY_POLL: dict[str, Any] = {"startedEventId": 0}
@@ -119,7 +120,15 @@ def respond_decision(tx: Tx, p: dict[str, Any]) -> dict[str, Any]:
     )
     cfg = swf_state.config(exe)
     if p.get("taskList"):
-        cfg["taskList"] = p["taskList"]
+        swf_state.override_task_list(
+            cfg,
+            p["taskList"],
+            parse_duration(
+                p.get("taskListScheduleToStartTimeout"),
+                "taskListScheduleToStartTimeout",
+                tx.operation,
+            ),
+        )
     tx.db.execute(
         "UPDATE swf_executions SET prev_started = ?, config = ?, "
         "latest_context = COALESCE(?, latest_context) WHERE id = ?",
