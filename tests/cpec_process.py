@@ -11,8 +11,11 @@ ROOT = Path(__file__).parents[1]
 
 
 def cpec_command() -> list[str]:
-    """How to start `cpec`: the installed console script, else the module."""
-    program = shutil.which("cpec")
+    """How to start `cpec`: the console script installed beside the Python
+    running the tests (not whichever `cpec` the PATH finds first), else the
+    one on the PATH, else the module."""
+    beside = Path(sys.executable).with_name("cpec")
+    program = str(beside) if beside.is_file() else shutil.which("cpec")
     return [program] if program else [sys.executable, "-m", "cpe.compiler.cli"]
 
 
