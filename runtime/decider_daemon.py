@@ -26,7 +26,7 @@ logger = logging.getLogger("cpe.stack")
 _UNKNOWN_TYPE_REREAD = 2.0
 # A backend that answers an empty poll at once (a mock, a proxy) would make
 # the loop spin; an empty poll quicker than this is followed by a pause.
-MIN_EMPTY_POLL = 0.5
+MIN_EMPTY_POLL = 0.1
 
 
 class RegistryPlans:

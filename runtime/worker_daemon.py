@@ -43,7 +43,7 @@ logger = logging.getLogger("cpe.stack")
 
 # A backend that answers an empty poll at once (a mock, a proxy) would make
 # the loop spin; an empty poll quicker than this is followed by a pause.
-MIN_EMPTY_POLL = 0.5
+MIN_EMPTY_POLL = 0.1
 # Progress is sent as a heartbeat at most this often (SWF throttles them).
 _MIN_PROGRESS_GAP = 1.0
 _WAKE = 0.2
