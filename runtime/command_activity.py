@@ -4,7 +4,9 @@ The program gets the task input (JSON) on its stdin and writes its result
 (JSON) on its stdout; a non-zero exit fails the task with the last lines of
 its stderr as details. A stderr line `CPE_PROGRESS {json}` reports progress.
 It is started without a shell (no quoting, no injection through the input),
-in a session of its own so that a cancel stops it and whatever it started.
+in a session of its own so that a cancel stops it and whatever it started,
+with the task's ids in its environment: CPE_ACTIVITY_ID, CPE_ACTIVITY_NAME,
+CPE_ACTIVITY_VERSION, CPE_WORKFLOW_ID, CPE_RUN_ID and CPE_ATTEMPT.
 
 Declared in Python, in a file or module given to `cpec worker --activities`:
 
@@ -102,7 +104,7 @@ def run_command(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=cwd,
-            env={**os.environ, **(env or {})},
+            env={**os.environ, **(env or {}), **_task_environment(context)},
             start_new_session=True,
         )
     except OSError as error:
@@ -133,6 +135,20 @@ def run_command(
             details="\n".join(tail) or "(nothing on stderr)",
         )
     return _result(argv[0], b"".join(stdout))
+
+
+def _task_environment(context: ActivityContext | None) -> dict[str, str]:
+    """What the program may want to know of its task, as environment variables."""
+    if context is None:
+        return {}
+    return {
+        "CPE_ACTIVITY_ID": context.activity_id,
+        "CPE_ACTIVITY_NAME": context.activity_name,
+        "CPE_ACTIVITY_VERSION": context.activity_version,
+        "CPE_WORKFLOW_ID": context.workflow_id,
+        "CPE_RUN_ID": context.run_id,
+        "CPE_ATTEMPT": str(context.attempt),
+    }
 
 
 def _wait(process: subprocess.Popen[bytes], context: ActivityContext | None) -> bool:

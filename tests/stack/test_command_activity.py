@@ -94,3 +94,16 @@ def test_argv_must_be_a_list() -> None:
 def test_there_is_no_context_outside_a_worker() -> None:
     with pytest.raises(LookupError, match="cpec worker"):
         current_context()
+
+
+def test_the_program_gets_the_task_ids_in_its_environment() -> None:
+    script = (
+        "import json, os; print(json.dumps({k: os.environ[k] for k in "
+        "('CPE_ACTIVITY_ID', 'CPE_WORKFLOW_ID', 'CPE_ATTEMPT')}))"
+    )
+    result = run_command([sys.executable, "-c", script], {}, _context([]))
+    assert result == {
+        "CPE_ACTIVITY_ID": "square#3",
+        "CPE_WORKFLOW_ID": "w",
+        "CPE_ATTEMPT": "3",
+    }
