@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cpe.runtime.daemon import Stopping, lifecycle, wait_until
-from cpe.runtime.decision_poller import DecisionPoller, DecisionsObserver
+from cpe.runtime.decision_poller import Decide, DecisionPoller, DecisionsObserver
 from cpe.runtime.registry import Deployment, Registry, RegistryError
 
 logger = logging.getLogger("cpe.stack")
@@ -130,8 +130,10 @@ class DeciderDaemon:
         task_list: str | None,
         on_decisions: DecisionsObserver | None,
         refresh: float,
+        decide: Decide | None = None,
     ) -> None:
         self._open_swf = open_swf
+        self._decide = decide
         self._domain = domain
         self._plans = plans
         self._only = task_list
@@ -187,6 +189,7 @@ class DeciderDaemon:
                 task_list=task_list,
                 ir_for_type=self._plans.ir_for_type,
                 on_decisions=self._on_decisions,
+                decide=self._decide,
             )
             # A daemon thread: a long poll still waiting when the daemon
             # exits holds no task, and must not keep the process alive.
