@@ -13,6 +13,7 @@ times them out and the workflow's own rules (retry or fail) apply.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -97,8 +98,6 @@ class _Beats:
         self.due_at = self._last + interval
 
     def progress(self, value: Any) -> None:
-        import json
-
         self._progress = shorten(json.dumps(value), DETAILS_LIMIT)
         self.due_at = min(self.due_at, self._last + _MIN_PROGRESS_GAP)
 

@@ -278,3 +278,24 @@ def test_json_logs_carry_the_ids_as_fields(
     assert entry["workflow_id"] == "j-1"
     assert entry["daemon"] == "decider"
     assert decider.stop() == 0
+
+
+def test_a_task_of_an_unknown_type_makes_the_decider_reread_the_registry(
+    daemons: list[Daemon], stack: dict[str, Any], tmp_path: Path
+) -> None:
+    # No periodic refresh within the test: only the unknown type can make
+    # the decider find version 2, deployed on the decision task list it polls.
+    _deploy(stack, FIXTURES / "plans" / "square.yml")
+    decider = _decider(daemons, stack, "--refresh", "3600")
+    _worker(daemons, stack, "--activities", COMMANDS, "--activities", BASIC)
+    later = tmp_path / "square-2.yml"
+    later.write_text(
+        (FIXTURES / "plans" / "square.yml")
+        .read_text()
+        .replace('name: Squares\nversion: "1"', 'name: Squares\nversion: "2"')
+    )
+    _deploy(stack, later, "--task-list", "Squares-1")
+    execution = start_execution(stack["swf"], DOMAIN, "Squares", "2", '{"n": 5}', "v-2")
+    events = wait_closed(stack["swf"], DOMAIN, execution)
+    assert event_types(events)[-1] == "WorkflowExecutionCompleted"
+    assert "serving workflow type Squares version 2" in decider.log
