@@ -115,6 +115,7 @@ class _Beats:
                 return "gone"
             logger.warning("heartbeat failed: %s", describe_exception(error))
             return "ok"
+        logger.debug("heartbeat recorded (details: %s)", self._progress)
         return "cancel" if answer.get("cancelRequested") else "ok"
 
 

@@ -111,7 +111,6 @@ def test_a_deployed_plan_runs_on_a_decider_and_a_worker_process(
     assert "workflow_id=sq-1" in line and "activity_id=square" in line
     assert "event=activity_progress" in worker.log
     assert "event=workflow_completed" in decider.wait_for("workflow sq-1 completed")
-    # The command's progress line reached SWF as heartbeat details.
     assert decider.stop() == 0
     assert worker.stop() == 0
 
@@ -197,7 +196,7 @@ def test_a_worker_killed_mid_task_costs_a_heartbeat_timeout_not_the_job(
     # with the timeout as its reason; nothing is left waiting forever.
     _deploy(stack, FIXTURES / "plans" / "stubborn.yml")
     _decider(daemons, stack)
-    worker = _worker(daemons, stack, "--activities", CONTEXT)
+    worker = _worker(daemons, stack, "--activities", CONTEXT, "--log-level", "debug")
     pid_file = tmp_path / "activity.pid"
     execution = start_execution(
         stack["swf"],
@@ -207,7 +206,7 @@ def test_a_worker_killed_mid_task_costs_a_heartbeat_timeout_not_the_job(
         json.dumps({"seconds": 60, "pid_file": str(pid_file)}),
         "kill-1",
     )
-    worker.wait_for("event=activity_started")
+    worker.wait_for('heartbeat recorded (details: {"holding": true})')
     activity_pid = _wait_for_pid(pid_file)
     worker.stop(signal.SIGKILL)
     # The activity's process does not outlive its worker.
@@ -217,6 +216,8 @@ def test_a_worker_killed_mid_task_costs_a_heartbeat_timeout_not_the_job(
     assert "ActivityTaskTimedOut" in kinds
     timed_out = attributes(events[kinds.index("ActivityTaskTimedOut")])
     assert timed_out["timeoutType"] == "HEARTBEAT"
+    # The last progress reached SWF as heartbeat details: how far it got.
+    assert json.loads(timed_out["details"]) == {"holding": True}
     assert kinds[-1] == "WorkflowExecutionFailed"
     assert "timed out" in attributes(events[-1])["reason"]
 
