@@ -10,6 +10,7 @@ WorkFailed for the errors main() prints without a traceback).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from typing import Any
@@ -256,12 +257,17 @@ def _concurrency(text: str) -> int:
 
 
 def command_worker(arguments: argparse.Namespace) -> int:
-    from cpe.compiler.cli import EXIT_OK, UsageError
+    from cpe.compiler.cli import EXIT_OK, UsageError, WorkFailed
     from cpe.runtime.activity import ActivityLoadError
     from cpe.runtime.command_activity import load_activity_sources, resolve_sources
     from cpe.runtime.daemon import configure_logging, stop_on_signals
     from cpe.runtime.observers import all_events, worker_observers
-    from cpe.runtime.worker_daemon import WorkerDaemon, task_lists_for
+    from cpe.runtime.registry import RegistryError
+    from cpe.runtime.worker_daemon import (
+        WorkerDaemon,
+        heartbeat_warnings,
+        task_lists_for,
+    )
 
     if arguments.heartbeat <= 0 or arguments.cancel_grace < 0:
         _usage("--heartbeat must be more than 0 and --cancel-grace 0 or more seconds")
@@ -271,10 +277,15 @@ def command_worker(arguments: argparse.Namespace) -> int:
         activities = load_activity_sources(sources)
     except ActivityLoadError as error:
         raise UsageError(str(error)) from None
-    registry = (
-        None if arguments.registry is None else _open_registry(arguments.registry)
-    )
-    task_lists = task_lists_for(activities, arguments.task_list, registry)
+    deployments = []
+    if arguments.registry is not None:
+        try:
+            deployments = list(_open_registry(arguments.registry).load_all().values())
+        except RegistryError as error:
+            raise WorkFailed(str(error)) from None
+    task_lists = task_lists_for(activities, arguments.task_list, deployments)
+    for warning in heartbeat_warnings(activities, deployments, arguments.heartbeat):
+        logging.getLogger("cpe.stack").warning("%s", warning)
     open_swf, sqs = _backend(arguments)
     swf = open_swf()
     daemon = WorkerDaemon(

@@ -145,6 +145,11 @@ class DeciderDaemon:
     def run(self, stopping: Stopping, grace: float) -> None:
         """Serve until `stopping` is requested, then finish within `grace`."""
         self._plans.reload()
+        if not self._wanted_task_lists():
+            logger.warning(
+                "no workflow type is deployed in the registry yet; polling starts "
+                "with the first one deployed (cpec deploy PLAN --registry ...)"
+            )
         while not stopping.requested.is_set():
             self._plans.reload_if_due()
             self._start_missing_pollers()

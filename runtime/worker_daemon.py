@@ -17,13 +17,13 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from cpe.runtime.activity import ActivityDefinition
 from cpe.runtime.activity_process import ActivityProcess, ProcessGone
 from cpe.runtime.daemon import Stopping, lifecycle, wait_until
-from cpe.runtime.registry import Registry
+from cpe.runtime.registry import Deployment
 from cpe.runtime.swf_errors import (
     DETAILS_LIMIT,
     describe_exception,
@@ -53,24 +53,53 @@ _WAKE = 0.2
 def task_lists_for(
     activities: Mapping[tuple[str, str], ActivityDefinition],
     explicit: Sequence[str] | None,
-    registry: Registry | None,
+    deployments: Iterable[Deployment],
 ) -> list[str]:
-    """The task lists to poll: given, else the registry's, else NAME-VERSION."""
+    """The task lists to poll: given, else the deployed plans', else NAME-VERSION."""
     if explicit:
         return sorted(set(explicit))
     found: set[str] = set()
     deployed: set[tuple[str, str]] = set()
-    if registry is not None:
-        for deployment in registry.load_all().values():
-            for activity in deployment.ir["activities"].values():
-                key = (activity["name"], activity["version"])
-                if key in activities:
-                    found.add(activity["task_list"])
-                    deployed.add(key)
+    for activity in _served(activities, deployments):
+        found.add(activity["task_list"])
+        deployed.add((activity["name"], activity["version"]))
     for name, version in activities:
         if (name, version) not in deployed:
             found.add(f"{name}-{version}")
     return sorted(found)
+
+
+def heartbeat_warnings(
+    activities: Mapping[tuple[str, str], ActivityDefinition],
+    deployments: Iterable[Deployment],
+    interval: float,
+) -> list[str]:
+    """A sentence for each deployed activity whose heartbeat timeout is too short.
+
+    A beat every `interval` seconds must come well within the timeout, or a
+    healthy task times out whenever one heartbeat is a little late.
+    """
+    warnings = []
+    for activity in _served(activities, deployments):
+        timeout = activity["heartbeat_timeout"]
+        if timeout != "NONE" and interval > int(timeout) / 2:
+            warnings.append(
+                f"activity {activity['name']} version {activity['version']} has a "
+                f"heartbeat timeout of {timeout} s; a heartbeat every {interval:g} s "
+                f"is too rare: use --heartbeat {max(int(timeout) / 3, 0.1):g} or less"
+            )
+    return sorted(set(warnings))
+
+
+def _served(
+    activities: Mapping[tuple[str, str], ActivityDefinition],
+    deployments: Iterable[Deployment],
+) -> Iterator[dict[str, Any]]:
+    """The deployed plans' declarations of the activities this worker has code for."""
+    for deployment in deployments:
+        for activity in deployment.ir["activities"].values():
+            if (activity["name"], activity["version"]) in activities:
+                yield activity
 
 
 class _Shutdown:
@@ -165,7 +194,16 @@ class _ProcessSlot(ActivityWorker):
                 f"no code for activity {info['activity_name']} version "
                 f"{info['activity_version']} on worker {self.identity}"
             )
-        self.process.send_task({"info": info, "input": task.get("input")})
+        try:
+            self.process.send_task({"info": info, "input": task.get("input")})
+        except OSError as error:
+            # The process died between two tasks: this one fails (and is
+            # retried if the plan says so); the next gets a new process.
+            self.process.kill()
+            return Outcome.failed(
+                f"could not hand activity {info['activity_id']} to an activity "
+                f"process: {describe_exception(error)}"
+            )
         beats = _Beats(self._swf, task["taskToken"], self._heartbeat_interval)
         cancel_by: float | None = None
         while True:

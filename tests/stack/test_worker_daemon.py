@@ -19,7 +19,7 @@ import pytest
 from cpe.runtime.backends.local import connect
 from cpe.runtime.command_activity import load_activity_sources
 from cpe.runtime.daemon import Stopping
-from cpe.runtime.worker_daemon import WorkerDaemon, task_lists_for
+from cpe.runtime.worker_daemon import WorkerDaemon, heartbeat_warnings, task_lists_for
 from tests.stack.helpers import (
     BASIC,
     COMMANDS,
@@ -70,7 +70,7 @@ class Harness:
             lambda: connect(db, poll_timeout=0.2)[0],
             domain=DOMAIN,
             task_lists=task_lists_for(
-                {k: v for k, v in activities.items() if k[0] in ACTIVITIES}, None, None
+                {k: v for k, v in activities.items() if k[0] in ACTIVITIES}, None, []
             ),
             activities=activities,
             sources=sources,
@@ -231,3 +231,19 @@ def test_an_activity_process_that_dies_fails_its_task_and_is_replaced(
     assert "exited with code 17" in failed["reason"]
     again = harness.schedule("Progress", {})
     harness.wait_for_event(again, "ActivityTaskCompleted")
+
+
+def test_task_lists_and_heartbeat_warnings_come_from_the_deployed_plans() -> None:
+    from cpe.compiler import compile_file
+    from cpe.runtime.registry import Deployment
+    from tests.stack.helpers import FIXTURES
+
+    activities = load_activity_sources([str(CONTEXT), str(COMMANDS)])
+    ir = compile_file(FIXTURES / "plans" / "stubborn.yml")
+    deployed = [Deployment(ir=ir, decision_task_list="Stubborn-1")]
+    lists = task_lists_for(activities, None, deployed)
+    assert lists == ["Patient-1", "Progress-1", "Square-1", "Stubborn-1"]
+    assert task_lists_for(activities, ["only"], deployed) == ["only"]
+    (warning,) = heartbeat_warnings(activities, deployed, 10.0)
+    assert "Stubborn version 1 has a heartbeat timeout of 2 s" in warning
+    assert heartbeat_warnings(activities, deployed, 0.5) == []
