@@ -373,6 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_graph(commands)
     register_diff(commands)
+    from cpe.compiler.cli_stack import register as register_stack
+
+    register_stack(commands)
     return parser
 
 
