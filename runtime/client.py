@@ -111,9 +111,9 @@ class CpeClient:
     ) -> Iterator[dict[str, Any]]:
         """The messages of the output queue, until none came for `wait` seconds.
 
-        Each message is deleted from the queue once the loop body that got it
-        asks for the next one, so a consumer that crashes while handling a
-        message gets it again. A body that is not JSON is given as
+        Each message is deleted from the queue once it has been yielded (when
+        the loop asks for the next one, or leaves); messages received but not
+        yet yielded when the loop leaves are made visible again at once. A body that is not JSON is given as
         `{"type": None, "body": text}`.
         """
         deadline = time.monotonic() + wait
@@ -127,14 +127,32 @@ class CpeClient:
                 WaitTimeSeconds=max(0, min(poll_seconds, int(remaining + 0.999), 20)),
             )
             messages = answer.get("Messages") or []
-            for message in messages:
-                yield _decoded(message["Body"])
-                self._sqs.delete_message(
-                    QueueUrl=self.output_queue_url,
-                    ReceiptHandle=message["ReceiptHandle"],
-                )
+            for index, message in enumerate(messages):
+                try:
+                    yield _decoded(message["Body"])
+                except GeneratorExit:
+                    # The consumer stopped here: the messages it never saw go
+                    # back to the queue at once rather than after their
+                    # visibility timeout.
+                    self._release(messages[index + 1 :])
+                    raise
+                finally:
+                    self._delete(message)
             if messages:
                 deadline = time.monotonic() + wait
+
+    def _delete(self, message: dict[str, Any]) -> None:
+        self._sqs.delete_message(
+            QueueUrl=self.output_queue_url, ReceiptHandle=message["ReceiptHandle"]
+        )
+
+    def _release(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            self._sqs.change_message_visibility(
+                QueueUrl=self.output_queue_url,
+                ReceiptHandle=message["ReceiptHandle"],
+                VisibilityTimeout=0,
+            )
 
     def wait_for(
         self, kind: str, job_id: str | None = None, *, wait: float = 20.0
