@@ -113,8 +113,8 @@ class CpeClient:
 
         Each message is deleted from the queue once it has been yielded (when
         the loop asks for the next one, or leaves); messages received but not
-        yet yielded when the loop leaves are made visible again at once. A body that is not JSON is given as
-        `{"type": None, "body": text}`.
+        yet yielded when the loop leaves are made visible again at once. A body
+        that is not JSON is given as `{"type": None, "body": text}`.
         """
         deadline = time.monotonic() + wait
         while True:
