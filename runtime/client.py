@@ -42,6 +42,11 @@ class CpeClient:
         self.name = name
 
     @property
+    def sqs(self) -> Any:
+        """The SQS client the SDK talks through, for raw messages."""
+        return self._sqs
+
+    @property
     def client(self) -> dict[str, Any]:
         """The `client` object of the original CPE's configuration files."""
         return {
