@@ -13,7 +13,7 @@ from cpe.runtime.input_poller import InputPoller
 from cpe.runtime.job_commands import CommandRefused, JobCommands, JobSettings
 from cpe.runtime.swf_errors import PAYLOAD_LIMIT
 
-from .conftest import DOMAIN, Stack, client_config, example_job
+from .conftest import DOMAIN, Stack, client_config
 
 
 def command(kind: str, job_id: str | None, data: dict[str, Any]) -> dict[str, Any]:
