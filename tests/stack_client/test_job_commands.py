@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -207,3 +208,37 @@ def test_the_sdk_sends_the_original_format_and_releases_unread_messages(
     # The one read first was deleted; the others came back at once, read once.
     assert sorted(seen, key=str) == sorted(["T0", "T1", "T2", None], key=str)
     assert list(client.notifications(wait=0.5)) == []
+
+
+class StopsWhileHandling(JobCommands):
+    """Sets `stop` in the middle of a command, as a SIGTERM would."""
+
+    def __init__(self, stack: Stack, stop: threading.Event) -> None:
+        super().__init__(stack.swf, JobSettings(domain=DOMAIN))
+        self.stop = stop
+
+    def handle(self, command: dict[str, Any]) -> dict[str, Any]:
+        self.stop.set()
+        return super().handle(command)
+
+
+def test_a_stop_while_handling_finishes_the_message_in_hand(stack: Stack) -> None:
+    stop = threading.Event()
+    poller = InputPoller(
+        stack.sqs,
+        StopsWhileHandling(stack, stop),
+        queue_url=stack.input_queue,
+        wait_seconds=1,
+    )
+    client = stack.client()
+    client.start_job("in-hand", {}, workflow=("Engine", "1"))
+    client.start_job("next-one", {}, workflow=("Engine", "1"))
+    poller.run(stop)  # returns once the first message is done
+
+    assert client.wait_for(protocol.WORKFLOW_SCHEDULED, "in-hand", wait=5) is not None
+    assert stack.executions("in-hand")
+    assert stack.executions("next-one") == []
+    left = stack.sqs.get_queue_attributes(
+        QueueUrl=stack.input_queue, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert left["ApproximateNumberOfMessages"] == "1"
