@@ -262,3 +262,35 @@ def test_no_queue_is_a_usage_error(stack: Stack) -> None:
     assert process.process.wait(timeout=60) == 2
     process.stop()
     assert "--queue URL" in process.stderr
+
+
+def test_the_environment_of_the_original_configures_a_client(stack: Stack) -> None:
+    """INPUT_QUEUE and OUTPUT_QUEUE as the original's `-n` mode read them; the
+    client and the workflow then need not be in every message."""
+    process = PollerProcess(
+        ["--db", str(stack.db), "--domain", DOMAIN, "--wait", "1"],
+        env={
+            "INPUT_QUEUE": stack.input_queue,
+            "OUTPUT_QUEUE": stack.output_queue,
+            "CLIENT_NAME": "ClientA",
+            "CPE_DEFAULT_WORKFLOW": "Engine:1",
+        },
+    )
+    process.wait_for("input poller reading")
+    send_raw(
+        stack,
+        json.dumps({"type": "START_JOB", "jobId": "bare", "data": {"mode": "ok"}}),
+    )
+    scheduled = next_reply(stack)
+    assert scheduled["type"] == protocol.WORKFLOW_SCHEDULED
+    assert scheduled["workflowType"] == {"name": "Engine", "version": "1"}
+    assert scheduled["input"] == {"mode": "ok", "client": client_config()}
+
+    send_raw(stack, "<xml/>")
+    refused = next_reply(stack)
+    assert refused["type"] == protocol.COMMAND_FAILED
+    assert refused["data"]["message"] == "<xml/>"
+
+    assert process.stop() == 0
+    assert "START_JOB job bare: done, replied WORKFLOW_SCHEDULED" in process.stderr
+    assert "message job -: refused (the message is not JSON" in process.stderr
