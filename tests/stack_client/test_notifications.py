@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cpe.runtime import protocol
 from cpe.runtime.notifications import build_decider_observer, build_worker_observer
@@ -311,3 +313,39 @@ def test_messages_over_the_sqs_limit_are_dropped(
         )
     assert sqs.sent == []
     assert "over SQS's limit" in caplog.text
+
+
+OUTCOMES = ("completed", "failed", "timed_out", "canceled")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    plan=st.lists(
+        st.tuples(st.sampled_from(OUTCOMES), st.booleans()), min_size=1, max_size=12
+    )
+)
+def test_every_outcome_is_told_exactly_once_however_tasks_fall(
+    plan: list[tuple[str, bool]],
+) -> None:
+    """Activities closing one after another; after each, a decision task is
+    observed or not (a task whose answer SWF refused is not observed, and its
+    events come again in the next one). Each outcome is told once in all."""
+    sqs = RecordingSqs()
+    observe = build_decider_observer(sqs)
+    history = HistoryBuilder().started({"client": CLIENT})
+    first = task_of(history)
+    observe(first, [])
+    observed_up_to = first["startedEventId"]
+    for number, (outcome, observed) in enumerate(plan):
+        activity = f"step{number}"
+        history.scheduled(activity)
+        getattr(history, outcome)(activity)
+        if observed or number == len(plan) - 1:
+            task = task_of(history)
+            # previousStartedEventId is the last task SWF took an answer for.
+            task["previousStartedEventId"] = observed_up_to
+            observe(task, [])
+            observed_up_to = task["startedEventId"]
+
+    told = [m["data"]["activity"]["activityId"] for _, m in sqs.sent]
+    assert told == [f"step{number}" for number in range(len(plan))]
