@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from cpe.runtime import protocol
-from cpe.runtime.outbound import post
+from cpe.runtime.outbound import post, post_all
 from cpe.runtime.swf_errors import describe_exception
 
 logger = logging.getLogger(__name__)
@@ -70,8 +70,12 @@ def _notify_decision_task(
         execution.get("workflowId", ""), execution.get("runId", "")
     )
     job_id = workflow["workflowId"]
-    for kind, data in _messages_for(events, task, decisions, workflow):
-        post(sqs, queue, protocol.notification(kind, job_id, data))
+    messages = [
+        protocol.notification(kind, job_id, data)
+        for kind, data in _messages_for(events, task, decisions, workflow)
+    ]
+    if messages:
+        post_all(sqs, queue, messages)
 
 
 def _queue_in_history(events: list[dict[str, Any]]) -> str | None:

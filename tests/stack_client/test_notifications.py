@@ -25,13 +25,35 @@ class RecordingSqs:
 
     def __init__(self, fail_with: Exception | None = None) -> None:
         self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.batches: list[int] = []
         self.fail_with = fail_with
+        self.refuse_id: str | None = None
 
     def send_message(self, *, QueueUrl: str, MessageBody: str) -> dict[str, Any]:
         if self.fail_with is not None:
             raise self.fail_with
         self.sent.append((QueueUrl, json.loads(MessageBody)))
         return {"MessageId": str(len(self.sent))}
+
+    def send_message_batch(
+        self, *, QueueUrl: str, Entries: list[dict[str, str]]
+    ) -> dict[str, Any]:
+        if self.fail_with is not None:
+            raise self.fail_with
+        assert len(Entries) <= 10
+        self.batches.append(len(Entries))
+        successful, failed = [], []
+        for entry in Entries:
+            message = json.loads(entry["MessageBody"])
+            activity_id = message["data"].get("activity", {}).get("activityId")
+            if self.refuse_id is not None and activity_id == self.refuse_id:
+                failed.append(
+                    {"Id": entry["Id"], "Code": "Refused", "SenderFault": True}
+                )
+            else:
+                self.sent.append((QueueUrl, message))
+                successful.append({"Id": entry["Id"], "MessageId": entry["Id"]})
+        return {"Successful": successful, "Failed": failed}
 
     def types(self) -> list[str]:
         return [message["type"] for _, message in self.sent]
@@ -181,7 +203,7 @@ def test_a_failing_queue_is_logged_never_raised(
         build_worker_observer(sqs, FakeSwf({"client": CLIENT}), domain="d")(
             "started", worker_info()
         )
-    assert "ACTIVITY_SCHEDULED message for" in caplog.text
+    assert "1 messages (ACTIVITY_SCHEDULED) for" in caplog.text
     assert "ACTIVITY_STARTED message for" in caplog.text
     assert "NonExistentQueue" in caplog.text
 
@@ -349,3 +371,20 @@ def test_every_outcome_is_told_exactly_once_however_tasks_fall(
 
     told = [m["data"]["activity"]["activityId"] for _, m in sqs.sent]
     assert told == [f"step{number}" for number in range(len(plan))]
+
+
+def test_a_large_decision_is_told_in_batches_of_ten(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sqs = RecordingSqs()
+    sqs.refuse_id = "item[7]"
+    history = HistoryBuilder().started({"client": CLIENT})
+    with caplog.at_level(logging.WARNING):
+        build_decider_observer(sqs)(
+            task_of(history), [schedule(f"item[{n}]") for n in range(25)]
+        )
+    assert sqs.batches == [10, 10, 5]
+    told = [m["data"]["activity"]["activityId"] for _, m in sqs.sent]
+    assert told == [f"item[{n}]" for n in range(25) if n != 7]
+    assert "ACTIVITY_SCHEDULED message for" in caplog.text
+    assert "Refused" in caplog.text
