@@ -145,9 +145,9 @@ class PollerProcess:
                 f"the poller never logged {text!r}; it said:\n{''.join(self._lines)}"
             )
 
-    def stop(self) -> int:
+    def stop(self, signal_number: int = signal.SIGTERM) -> int:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signal_number)
         try:
             self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 from typing import Any
+
+import pytest
 
 from cpe.runtime import protocol
 
@@ -239,8 +242,11 @@ def test_an_swf_failure_leaves_the_message_for_redelivery(
     assert stack.executions("while-swf-is-down") == []
 
 
-def test_sigterm_while_idle_exits_zero(stack: Stack, poller: PollerProcess) -> None:
-    assert poller.stop() == 0
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_idle_exits_zero(
+    stack: Stack, poller: PollerProcess, signal_number: int
+) -> None:
+    assert poller.stop(signal_number) == 0
     assert "input poller stopped" in poller.stderr
 
 
