@@ -134,6 +134,9 @@ def command_input_poller(arguments: argparse.Namespace) -> int:
 
     def on_signal(signum: int, frame: object) -> None:
         stop.set()
+        # Shortcoming: a signal in the instant after SQS handed over a message
+        # but before `receiving` is cleared abandons that message too; SQS
+        # delivers it again once its visibility timeout ends.
         if poller.receiving:
             raise PollInterrupted
 

@@ -115,6 +115,8 @@ class JobCommands:
         if client is not None and len(CLIENT_TAG_PREFIX + client) <= 256:
             request["tagList"] = [CLIENT_TAG_PREFIX + client]
 
+        # One more SWF call per start, the price of idempotency after a job
+        # has closed (SWF itself only refuses a second *open* run).
         earlier = self._closed_run(job_id)
         if earlier is not None:
             return _scheduled(command, job_id, earlier, request, data, again=True)

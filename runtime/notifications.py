@@ -240,6 +240,8 @@ class _WorkerNotifier:
         }
         if kind == "started":
             message_type = protocol.ACTIVITY_STARTED
+            # The original sent the task's input here; ActivityWorker's info
+            # does not carry it yet, so it is told only when the worker adds it.
             if "input" in info:
                 activity["input"] = protocol.parse_json_text(info["input"])
         else:
