@@ -297,7 +297,7 @@ def command_worker(arguments: argparse.Namespace) -> int:
         concurrency=arguments.concurrency,
         heartbeat_interval=arguments.heartbeat,
         cancel_grace=arguments.cancel_grace,
-        on_event=all_events(worker_observers(sqs, swf)),
+        on_event=all_events(worker_observers(sqs, swf, arguments.domain)),
     )
     with stop_on_signals() as stopping:
         daemon.run(stopping, arguments.grace)

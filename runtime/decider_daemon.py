@@ -98,7 +98,7 @@ class _TrackedPoller(DecisionPoller):
             time.sleep(max(0.0, MIN_EMPTY_POLL - (time.monotonic() - began)))
         return got
 
-    def _handle(self, first: dict[str, Any]) -> None:
+    def _handle(self, first: dict[str, Any], began: float) -> None:
         execution = first.get("workflowExecution") or {}
         self.in_hand = execution.get("workflowId", "?")
         lifecycle(
@@ -113,7 +113,7 @@ class _TrackedPoller(DecisionPoller):
             ),
         )
         try:
-            super()._handle(first)
+            super()._handle(first, began)
         finally:
             self.in_hand = None
 

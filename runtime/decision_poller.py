@@ -21,6 +21,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from cpe.runtime.activity_ids import format_activity_id
 from cpe.runtime.blobs import BlobStore
 from cpe.runtime.decision_cache import (
     DEFAULT_CACHE_SIZE,
@@ -140,6 +141,7 @@ class DecisionPoller:
         self.cache = cache if cache is not None else DecisionCache(cache_size)
         self._page_size = page_size
         self._clock = clock
+        self._folded: Folder | None = None  # the state the last task was decided on
 
     @property
     def identity(self) -> str:
@@ -204,6 +206,7 @@ class DecisionPoller:
         workflow_id = execution.get("workflowId", "")
         key = (workflow_id, execution.get("runId", ""))
         history = TaskHistory(first, self._fetch_page)
+        self._folded = None
         try:
             decisions, events, timeout = self._decide_task(first, key, history)
         except _Unreadable as error:
@@ -222,7 +225,7 @@ class DecisionPoller:
             self.cache.drop(key)  # the execution closes: its state is no use
         self._warn_if_slow(workflow_id, self._clock() - began, timeout, history)
         if accepted:
-            self._notify(task, decisions)
+            self._notify(_for_observers(task, self._folded), decisions)
 
     def _decide_task(
         self, first: dict[str, Any], key: ExecutionKey, history: TaskHistory
@@ -262,6 +265,7 @@ class DecisionPoller:
             else:
                 decisions = self._decide_incrementally(ir, entry, new_events, name)
                 if decisions is not None:
+                    self._folded = entry.folder
                     timeout = history.task_timeout() or entry.task_timeout
                     entry.task_timeout = timeout
                     self.cache.put(key, entry)
@@ -273,6 +277,7 @@ class DecisionPoller:
         self._read(history.read_all)
         events = history.all_events()
         decisions, folder = self._replay(ir, events, history.ordered, name)
+        self._folded = folder
         timeout = history.task_timeout()
         if folder is not None and not folder.state.closed:
             self.cache.put(key, CachedExecution(ir_hash, folder, timeout))
@@ -419,3 +424,47 @@ class DecisionPoller:
             self._on_decisions(task, decisions)
         except Exception:
             logger.warning("on_decisions observer raised; ignored", exc_info=True)
+
+
+_CLOSED_TASK_EVENTS = (
+    "ActivityTaskCompleted",
+    "ActivityTaskFailed",
+    "ActivityTaskTimedOut",
+    "ActivityTaskCanceled",
+)
+
+
+def _for_observers(task: dict[str, Any], folder: Folder | None) -> dict[str, Any]:
+    """The task as observers see it: its events are only those the decision
+    was made on (the new ones, when the cached state was used), so what they
+    need of earlier events comes from the folded state: the workflow input
+    (`workflowInput`) and, for the activity tasks closing in these events,
+    the activity id and type they were scheduled with (`scheduledActivities`,
+    by scheduled event id)."""
+    if folder is None:
+        return task
+    scheduled: dict[int, dict[str, Any]] = {}
+    for event in task["events"]:
+        event_type = event.get("eventType", "")
+        if event_type not in _CLOSED_TASK_EVENTS:
+            continue
+        key = event_type[0].lower() + event_type[1:] + "EventAttributes"
+        scheduled_id = (event.get(key) or {}).get("scheduledEventId")
+        if not isinstance(scheduled_id, int):
+            continue
+        known = folder.by_scheduled_id.get(scheduled_id)
+        if known is None:
+            continue
+        step = folder.ir["steps"][known.name]
+        activity = folder.ir["activities"].get(step.get("activity") or "")
+        if activity is None:
+            continue
+        scheduled[scheduled_id] = {
+            "activityId": format_activity_id(known.name, known.item, known.attempt),
+            "activityType": {"name": activity["name"], "version": activity["version"]},
+        }
+    return {
+        **task,
+        "workflowInput": folder.state.input_text,
+        "scheduledActivities": scheduled,
+    }

@@ -62,7 +62,9 @@ def _notify_decision_task(
     sqs: Any, task: dict[str, Any], decisions: list[dict[str, Any]]
 ) -> None:
     events = list(task.get("events") or [])
-    queue = _queue_in_history(events)
+    # The poller may hand over only the new events, with the input of the
+    # execution beside them.
+    queue = _queue_in_history(events) or _queue_in_input(task.get("workflowInput"))
     if queue is None:
         return
     execution = task.get("workflowExecution") or {}
@@ -103,11 +105,13 @@ def _messages_for(
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """What to tell, in the order it happened: outcomes first, then the answer."""
     previous = int(task.get("previousStartedEventId") or 0)
-    scheduled = {
-        event.get("eventId"): event.get("activityTaskScheduledEventAttributes") or {}
+    # Tasks scheduled before these events are described by the poller.
+    scheduled: dict[Any, dict[str, Any]] = dict(task.get("scheduledActivities") or {})
+    scheduled.update(
+        (event.get("eventId"), event.get("activityTaskScheduledEventAttributes") or {})
         for event in events
         if event.get("eventType") == "ActivityTaskScheduled"
-    }
+    )
     for event in events:
         if int(event.get("eventId") or 0) > previous:
             told = _activity_outcome(event, scheduled)

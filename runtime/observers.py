@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from cpe.runtime.daemon import lifecycle
+from cpe.runtime.notifications import build_decider_observer, build_worker_observer
 
 logger = logging.getLogger("cpe.stack")
 
@@ -27,19 +28,17 @@ EventObserver = Callable[[str, dict[str, Any]], None]
 def decider_observers(sqs: Any) -> list[DecisionsObserver]:
     """Every observer of the decider's answers.
 
-    Client notifications plug in here:
-    `return [log_decisions, build_decider_observer(sqs)]`.
+    The lifecycle log, then the notifications of the jobs' clients.
     """
-    return [log_decisions]
+    return [log_decisions, build_decider_observer(sqs)]
 
 
-def worker_observers(sqs: Any, swf: Any) -> list[EventObserver]:
+def worker_observers(sqs: Any, swf: Any, domain: str) -> list[EventObserver]:
     """Every observer of the worker's tasks.
 
-    Client notifications plug in here:
-    `return [log_activity_event, build_worker_observer(sqs, swf)]`.
+    The lifecycle log, then the notifications of the jobs' clients.
     """
-    return [log_activity_event]
+    return [log_activity_event, build_worker_observer(sqs, swf, domain=domain)]
 
 
 # -- combining ----------------------------------------------------------------
