@@ -11,8 +11,9 @@
                 return None   # reported canceled whatever it returns
 
 An activity function may instead take a second parameter named `context`.
-The context exists while `cpec worker` runs a task; outside one (a unit test
-calling the function, `cpec run`), `current_context()` raises LookupError.
+The context exists while a worker (`cpec worker`, `cpec run`) runs a task;
+outside one (a unit test calling the function), `current_context()` raises
+LookupError.
 """
 
 from __future__ import annotations
@@ -84,13 +85,13 @@ _current: contextvars.ContextVar[ActivityContext] = contextvars.ContextVar(
 
 
 def current_context() -> ActivityContext:
-    """The context of the task being run; LookupError outside `cpec worker`."""
+    """The context of the task being run; LookupError outside a worker."""
     try:
         return _current.get()
     except LookupError:
         raise LookupError(
             "no activity task is running here: current_context() works in activity "
-            "code run by cpec worker"
+            "code run by a worker (cpec worker, cpec run)"
         ) from None
 
 

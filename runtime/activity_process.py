@@ -28,11 +28,9 @@ from typing import Any
 from cpe.runtime.activity import ActivityDefinition, ActivityLoadError
 from cpe.runtime.activity_context import (
     ActivityContext,
-    ActivityFailure,
-    call_with_context,
 )
 from cpe.runtime.command_activity import load_activity_sources
-from cpe.runtime.worker import Outcome, _call, _parse_input
+from cpe.runtime.worker import Outcome, _parse_input, call_in_context
 
 _ORPHANED = 70
 _PARENT_CHECK_INTERVAL = 0.5
@@ -235,21 +233,7 @@ def _run_task(
         _progress=progress,
         _cancel=cancel,
     )
-    chosen: list[ActivityFailure] = []
-
-    def function(task: Any) -> Any:
-        try:
-            return call_with_context(definition.function, task, context)
-        except ActivityFailure as failure:
-            chosen.append(failure)
-            raise
-
-    outcome = _call(
-        ActivityDefinition(definition.name, definition.version, function), value
-    )
-    if chosen:
-        return Outcome.failed(chosen[0].reason, chosen[0].details)
-    return outcome
+    return call_in_context(definition, value, context)
 
 
 def _jsonable(value: Any) -> Any:

@@ -70,10 +70,19 @@ class RegistryPlans:
             self.reload()
 
     def ir_for_type(self, name: str, version: str) -> dict[str, Any] | None:
+        """The IR of a type, reading the registry again when it is unknown.
+
+        A type deployed just after the last read must not fail its execution
+        for want of a plan, so an unknown type always gets a fresh read; the
+        reads are spaced at least _UNKNOWN_TYPE_REREAD apart (waiting out the
+        rest of that time) so that a flood of tasks of a type that is really
+        not deployed cannot hammer the registry.
+        """
         with self._lock:
             deployment = self._deployments.get((name, version))
-            stale = time.monotonic() - self._loaded_at >= _UNKNOWN_TYPE_REREAD
-        if deployment is None and stale:
+            since = time.monotonic() - self._loaded_at
+        if deployment is None:
+            time.sleep(max(0.0, _UNKNOWN_TYPE_REREAD - since))
             self.reload()
             with self._lock:
                 deployment = self._deployments.get((name, version))

@@ -10,6 +10,7 @@ and the loop goes on to the next task.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -22,6 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from cpe.runtime.activity import ActivityDefinition
+from cpe.runtime.activity_context import (
+    ActivityContext,
+    ActivityFailure,
+    call_with_context,
+)
 from cpe.runtime.blobs import BlobError, BlobStore, reference_in
 from cpe.runtime.swf_errors import (
     DEFAULT_RETRY,
@@ -90,8 +96,10 @@ class _Heartbeat:
     interval: float
     activity_id: str
     cancel_requested: threading.Event = field(default_factory=threading.Event)
+    details: str | None = None  # the latest progress, sent with every beat
     _done: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __enter__(self) -> _Heartbeat:
         # A daemon thread: a heartbeat call stuck in the network must not keep
@@ -114,10 +122,19 @@ class _Heartbeat:
             if not self._beat_once():
                 return
 
+    def report(self, details: str) -> None:
+        """Progress: sent at once, and again with every later beat."""
+        self.details = details
+        self._beat_once()
+
     def _beat_once(self) -> bool:
         """One heartbeat; False once beating is pointless (the task is gone)."""
+        request: dict[str, Any] = {"taskToken": self.task_token}
+        if self.details is not None:
+            request["details"] = self.details
         try:
-            answer = self.swf.record_activity_task_heartbeat(taskToken=self.task_token)
+            with self._lock:
+                answer = self.swf.record_activity_task_heartbeat(**request)
         except Exception as error:
             if is_unknown_resource(error):
                 logger.warning(
@@ -248,7 +265,16 @@ class ActivityWorker:
             self._swf, task["taskToken"], self._heartbeat_interval, info["activity_id"]
         )
         with heartbeat:
-            outcome = _call(definition, value, self._blobs)
+            context = ActivityContext(
+                activity_id=info["activity_id"],
+                activity_name=info["activity_name"],
+                activity_version=info["activity_version"],
+                workflow_id=info["workflow_id"],
+                run_id=info["run_id"],
+                _progress=functools.partial(self._progress, heartbeat, info),
+                _cancel=heartbeat.cancel_requested,
+            )
+            outcome = call_in_context(definition, value, context, self._blobs)
         if heartbeat.cancel_requested.is_set():
             # Python cannot safely interrupt a running function, so a cancel
             # request only takes effect once the function has returned: its
@@ -293,6 +319,12 @@ class ActivityWorker:
             self._swf.respond_activity_task_canceled(
                 taskToken=token, details=outcome.details or ""
             )
+
+    def _progress(
+        self, heartbeat: _Heartbeat, info: dict[str, Any], value: Any
+    ) -> None:
+        heartbeat.report(shorten(progress_text(value), DETAILS_LIMIT))
+        self._emit("progress", {**info, "progress": value})
 
     def _emit(self, kind: str, info: dict[str, Any]) -> None:
         if self._on_event is None:
@@ -352,6 +384,39 @@ def _parse_input(text: str | None, blobs: BlobStore | None = None) -> Any:
         return json.loads(blobs.get(text))
     except (BlobError, ValueError) as error:
         return Outcome.failed(f"the task input ({digest}) cannot be read: {error}")
+
+
+def call_in_context(
+    definition: ActivityDefinition,
+    value: Any,
+    context: ActivityContext,
+    blobs: BlobStore | None = None,
+) -> Outcome:
+    """Run the activity with its context (`current_context()`, or a `context`
+    parameter); an ActivityFailure it raises chooses the reason and details."""
+    chosen: list[ActivityFailure] = []
+
+    def function(task: Any) -> Any:
+        try:
+            return call_with_context(definition.function, task, context)
+        except ActivityFailure as failure:
+            chosen.append(failure)
+            raise
+
+    outcome = _call(
+        ActivityDefinition(definition.name, definition.version, function), value, blobs
+    )
+    if chosen:
+        return Outcome.failed(chosen[0].reason, chosen[0].details)
+    return outcome
+
+
+def progress_text(value: Any) -> str:
+    """Progress as heartbeat details: JSON when it can be, else its repr."""
+    try:
+        return json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return _safe_repr(value)
 
 
 def _call(
