@@ -370,9 +370,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from cpe.compiler.cli_diff import register as register_diff
     from cpe.compiler.cli_graph import register as register_graph
+    from cpe.compiler.cli_ops import register as register_ops
 
     register_graph(commands)
     register_diff(commands)
+    register_ops(commands)
     return parser
 
 
