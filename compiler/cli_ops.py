@@ -402,7 +402,8 @@ def _listing_request(arguments: argparse.Namespace) -> dict[str, Any]:
     request: dict[str, Any] = {"startTimeFilter": window}
     if arguments.close_status:
         request["closeStatusFilter"] = {"status": arguments.close_status}
-    elif arguments.type:
+    elif arguments.type and arguments.type[1]:
+        # A name alone is matched here: some SWF look-alikes insist on a version.
         name, version = arguments.type
         request["typeFilter"] = {
             "name": name,

@@ -56,9 +56,17 @@ class OpsClient:
     def _explain(self, error: ClientError) -> str:
         code = error_code(error)
         message = error.response.get("Error", {}).get("Message", str(error))
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if code == "UnknownResourceFault" and "domain" in message.lower():
             return self.unknown_domain()
-        return f"SWF refused ({self.where}): {code}: {message}"
+        if int(status) >= 500:
+            # The body of a server error may be a whole HTML page: name the
+            # call and the status only.
+            return (
+                f"SWF ({self.where}) failed on {error.operation_name} with HTTP "
+                f"{status}; try again, or check that the service supports it"
+            )
+        return f"SWF refused ({self.where}): {code}: {' '.join(message.split())}"
 
     def unknown_domain(self) -> str:
         return (
@@ -104,8 +112,12 @@ class OpsClient:
             "startTimeFilter": {"oldestDate": EPOCH},
             "executionFilter": {"workflowId": workflow_id},
         }
-        runs = list(self.executions("open", request))
-        closed = self.executions("closed", request)
+        # Checked here too: not every SWF look-alike honours executionFilter.
+        mine = lambda infos: [  # noqa: E731
+            i for i in infos if i["execution"]["workflowId"] == workflow_id
+        ]
+        runs = mine(self.executions("open", request))
+        closed = mine(self.executions("closed", request))
         runs += sorted(closed, key=lambda info: info["startTimestamp"], reverse=True)
         return runs
 
