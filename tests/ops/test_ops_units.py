@@ -40,7 +40,7 @@ def test_iso_times_without_an_offset_are_utc() -> None:
 
 @pytest.mark.parametrize("text", ["yesterday", "2x", "", "12:00pm"])
 def test_other_text_is_refused_with_the_forms_that_work(text: str) -> None:
-    with pytest.raises(TimeFormatError, match="ISO 8601.*2h"):
+    with pytest.raises(TimeFormatError, match=r"ISO 8601.*2h"):
         parse_time(text, NOW)
 
 
