@@ -112,10 +112,11 @@ class OpsClient:
             "startTimeFilter": {"oldestDate": EPOCH},
             "executionFilter": {"workflowId": workflow_id},
         }
+
         # Checked here too: not every SWF look-alike honours executionFilter.
-        mine = lambda infos: [  # noqa: E731
-            i for i in infos if i["execution"]["workflowId"] == workflow_id
-        ]
+        def mine(infos: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [i for i in infos if i["execution"]["workflowId"] == workflow_id]
+
         runs = mine(self.executions("open", request))
         closed = mine(self.executions("closed", request))
         runs += sorted(closed, key=lambda info: info["startTimestamp"], reverse=True)
