@@ -49,6 +49,7 @@ def _worker_main(
     sources: list[str],
     heartbeat_interval: float,
     poll_timeout: float,
+    poll_interval: float,
     parent: int,
     stop: ProcessEvent,
 ) -> None:
@@ -65,7 +66,7 @@ def _worker_main(
     threading.Thread(
         target=_stop_when_told_or_orphaned, args=(stop, parent, local), daemon=True
     ).start()
-    swf, _ = connect(db, poll_timeout=poll_timeout)
+    swf, _ = connect(db, poll_timeout=poll_timeout, poll_interval=poll_interval)
     ActivityWorker(
         swf,
         domain=domain,
@@ -88,6 +89,7 @@ class WorkerPool:
         sources: list[str],
         heartbeat_interval: float,
         poll_timeout: float,
+        poll_interval: float = 0.05,
     ) -> None:
         self._context = multiprocessing.get_context("spawn")
         self.stop = self._context.Event()
@@ -99,6 +101,7 @@ class WorkerPool:
             sources,
             heartbeat_interval,
             poll_timeout,
+            poll_interval,
             os.getpid(),
             self.stop,
         )

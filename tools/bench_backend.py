@@ -412,9 +412,9 @@ def main() -> None:
     parser.add_argument(
         "--poll-interval",
         type=float,
-        default=0.005,
+        default=0.01,
         help="how often a waiting poll of the embedded backend looks again "
-        "(seconds; the backend's default is 0.05)",
+        "(seconds; the backend's default is 0.05, cpec run uses 0.01)",
     )
     parser.add_argument("--profile", metavar="DIR", help="write cProfile stats here")
     arguments = parser.parse_args()
