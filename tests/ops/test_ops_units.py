@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from cpe.compiler.ops_client import Execution, OpsClient
 from cpe.compiler.ops_events import outcome, step_states_from_events, summary
 from cpe.compiler.ops_times import TimeFormatError, iso, parse_time
 from tests.history_builder import HistoryBuilder
@@ -80,3 +81,44 @@ def test_a_summary_shows_the_key_attributes_on_one_short_line() -> None:
     history.add("WorkflowExecutionSignaled", signalName="go", input="x\n" * 200)
     line = summary(history.events[-1], width=40)
     assert len(line) == 40 and line.endswith("…") and "\n" not in line
+
+
+class PagedSwf:
+    """Answers history and listings in pages of two, as SWF pages them."""
+
+    def __init__(self, events: list[dict[str, object]]) -> None:
+        self.events = events
+        self.requests: list[dict[str, object]] = []
+
+    def _page(self, items: list[dict[str, object]], token: object) -> tuple[int, int]:
+        start = int(str(token)) if token else 0
+        return start, start + 2
+
+    def get_workflow_execution_history(self, **request: object) -> dict[str, object]:
+        self.requests.append(request)
+        start, end = self._page(self.events, request.get("nextPageToken"))
+        page: dict[str, object] = {"events": self.events[start:end]}
+        if end < len(self.events):
+            page["nextPageToken"] = str(end)
+        return page
+
+    def list_open_workflow_executions(self, **request: object) -> dict[str, object]:
+        infos = [
+            {"execution": {"workflowId": f"w{i}", "runId": f"r{i}"}} for i in range(5)
+        ]
+        start, end = self._page(infos, request.get("nextPageToken"))
+        page: dict[str, object] = {"executionInfos": infos[start:end]}
+        if end < len(infos):
+            page["nextPageToken"] = str(end)
+        return page
+
+
+def test_history_and_listings_follow_every_page() -> None:
+    history = HistoryBuilder().started({})
+    history.scheduled("probe").completed("probe", 1)
+    swf = PagedSwf(history.events)
+    client = OpsClient(swf, "d", "a test")
+    assert client.history(Execution("w", "r"), reverse=False) == history.events
+    assert len(swf.requests) == (len(history.events) + 1) // 2
+    listed = list(client.executions("open", {}))
+    assert [i["execution"]["workflowId"] for i in listed] == [f"w{i}" for i in range(5)]
