@@ -371,11 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
     from cpe.compiler.cli_diff import register as register_diff
     from cpe.compiler.cli_graph import register as register_graph
     from cpe.compiler.cli_input_poller import register as register_input_poller
+    from cpe.compiler.cli_ops import register as register_ops
+    from cpe.compiler.cli_stack import register as register_stack
 
     register_graph(commands)
     register_diff(commands)
-    from cpe.compiler.cli_stack import register as register_stack
-
+    register_ops(commands)
     register_stack(commands)
     register_input_poller(commands)
     return parser

@@ -50,6 +50,7 @@ def _worker_main(
     sources: list[str],
     heartbeat_interval: float,
     poll_timeout: float,
+    poll_interval: float,
     parent: int,
     stop: ProcessEvent,
     blob_directory: str | None = None,
@@ -67,7 +68,7 @@ def _worker_main(
     threading.Thread(
         target=_stop_when_told_or_orphaned, args=(stop, parent, local), daemon=True
     ).start()
-    swf, _ = connect(db, poll_timeout=poll_timeout)
+    swf, _ = connect(db, poll_timeout=poll_timeout, poll_interval=poll_interval)
     ActivityWorker(
         swf,
         domain=domain,
@@ -91,6 +92,7 @@ class WorkerPool:
         sources: list[str],
         heartbeat_interval: float,
         poll_timeout: float,
+        poll_interval: float = 0.05,
         blob_directory: str | None = None,
     ) -> None:
         self._context = multiprocessing.get_context("spawn")
@@ -103,6 +105,7 @@ class WorkerPool:
             sources,
             heartbeat_interval,
             poll_timeout,
+            poll_interval,
             os.getpid(),
             self.stop,
             blob_directory,

@@ -98,6 +98,10 @@ class Store:
         else:
             db.execute("COMMIT")
 
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits (cheap, no lock)."""
+        return int(self._connection().execute("PRAGMA data_version").fetchone()[0])
+
     def close(self) -> None:
         """Close every connection this object opened (in this process)."""
         with self._lock:

@@ -18,6 +18,7 @@ from cpe.runtime.backends.local.swf_advance import advance
 from cpe.runtime.backends.local.validation import validate
 
 Handler = Callable[[Tx, dict[str, Any]], dict[str, Any]]
+_COMMIT_CHECK_INTERVAL = 0.001
 PollHandler = Callable[[Tx, dict[str, Any]], "dict[str, Any] | None"]
 
 
@@ -79,7 +80,22 @@ class LocalSWF:
             remaining = give_up - time.monotonic()
             if remaining <= 0:
                 return dict(empty)
-            time.sleep(min(self._poll_interval, remaining))
+            self._wait_for_a_commit(min(self._poll_interval, remaining))
+
+    def _wait_for_a_commit(self, longest: float) -> None:
+        """Sleep until another connection commits, or `longest` seconds.
+
+        Looking at PRAGMA data_version takes no lock, unlike a poll's
+        transaction, so a poller answers a new task within a millisecond or
+        two without keeping the write lock busy; timeouts, which no commit
+        announces, are still seen every `longest` seconds.
+        """
+        version = self._store.data_version()
+        until = time.monotonic() + longest
+        while time.monotonic() < until:
+            time.sleep(min(_COMMIT_CHECK_INTERVAL, longest))
+            if self._store.data_version() != version:
+                return
 
     # Domains and types.
 
