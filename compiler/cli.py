@@ -178,10 +178,9 @@ def command_run(arguments: argparse.Namespace) -> int:
     if outcome.succeeded:
         print(json.dumps(outcome.result, indent=2, ensure_ascii=False))
         return EXIT_OK
-    print(
-        f"cpec: the workflow {outcome.close_status.lower()}: {outcome.reason}",
-        file=sys.stderr,
-    )
+    status = outcome.close_status.lower()
+    said = f": {outcome.reason}" if outcome.reason not in (None, "", status) else ""
+    print(f"cpec: the workflow {status}{said}", file=sys.stderr)
     if outcome.details:
         print(outcome.details, file=sys.stderr)
     return EXIT_FAILED

@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from cpe.compiler.cli_backend import add_backend_arguments, backend_choice
-from cpe.runtime.daemon import add_daemon_arguments
+from cpe.runtime.daemon import add_daemon_arguments, leave
 from cpe.runtime.swf_errors import describe_exception, swf_name_problem
 
 _REGISTRY_HELP = "the registry: a folder, or s3://BUCKET/PREFIX (env CPE_REGISTRY)"
@@ -179,7 +179,7 @@ def command_decider(arguments: argparse.Namespace) -> int:
     )
     with stop_on_signals() as stopping:
         daemon.run(stopping, arguments.grace)
-    return EXIT_OK
+    return leave(EXIT_OK)
 
 
 # -- worker -------------------------------------------------------------------
@@ -301,7 +301,7 @@ def command_worker(arguments: argparse.Namespace) -> int:
     )
     with stop_on_signals() as stopping:
         daemon.run(stopping, arguments.grace)
-    return EXIT_OK
+    return leave(EXIT_OK)
 
 
 # -- shared -------------------------------------------------------------------

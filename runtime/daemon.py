@@ -197,3 +197,28 @@ def wait_until(
             return bool(condition())
         hurry.wait(min(step, max(deadline - time.monotonic(), 0.0)))
     return True
+
+
+def leave(code: int) -> int:
+    """End a daemon's process once its work is done or handed back.
+
+    Its polling threads may still sit in a long poll (up to a minute on SWF)
+    that nothing can interrupt; letting the interpreter shut down under them
+    can crash it in the middle of a database or HTTP call. So when any such
+    thread is still alive, the logs and streams are flushed and the process
+    leaves at once with `code`; otherwise `code` is returned as usual.
+    """
+    lingering = [
+        thread
+        for thread in threading.enumerate()
+        if thread is not threading.main_thread() and thread.is_alive()
+    ]
+    if not lingering:
+        return code
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)

@@ -183,7 +183,8 @@ class ProgressPrinter:
                 return self._step(timer_id, f"retry in {seconds} s")
             if purpose == "timeout":
                 return self._step(
-                    timer_id, f"waiting for a signal, at most {seconds} s"
+                    _step_of_timeout(timer_id),
+                    f"waiting for a signal, at most {seconds} s",
                 )
             return self._step(timer_id, f"waiting {seconds} s")
         if event_type == "TimerFired":
@@ -191,7 +192,9 @@ class ProgressPrinter:
             if purpose == "wait":
                 return self._step(timer_id, "waited; succeeded")
             if purpose == "timeout":
-                return self._step(timer_id, "no signal in time; timed out")
+                return self._step(
+                    _step_of_timeout(timer_id), "no signal in time; timed out"
+                )
             return None
         if event_type == "TimerCanceled":
             if self._timers.pop(timer_id, None) == "timeout":
@@ -219,3 +222,8 @@ def _timer_purpose(control: Any) -> str | None:
         return None
     purpose = data.get("timer") if isinstance(data, dict) else None
     return purpose if isinstance(purpose, str) else None
+
+
+def _step_of_timeout(timer_id: str) -> str:
+    """The signal step a timeout timer (`step@timeout`) belongs to."""
+    return timer_id.removesuffix("@timeout")

@@ -211,6 +211,11 @@ class ActivityWorker:
             try:
                 self.poll_once(task_list)
             except Exception as error:
+                if stop.is_set():
+                    # The poll was cut short by the shutdown (its connection
+                    # closed under it): nothing to retry, nothing to report.
+                    logger.debug("poll ended by the shutdown: %s", error)
+                    break
                 delay = backoff.failed()
                 log_poll_failure(
                     logger, error, f"task list {task_list}", delay, backoff

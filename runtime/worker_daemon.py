@@ -102,6 +102,9 @@ def _served(
                 yield activity
 
 
+_SLOT_JOIN = 3.0  # seconds to wait for each slot's poll at shutdown
+
+
 class _Shutdown:
     """When the work in hand must be handed back, once stopping began."""
 
@@ -368,6 +371,11 @@ class WorkerDaemon:
         for slot in slots:
             if slot.in_hand is None:
                 slot.process.stop()
+        # Let the slots end the polls under way (short on the embedded
+        # backend, up to a minute on SWF: not waited for that long) so that
+        # they do not run on while the interpreter shuts down.
+        for thread in threads:
+            thread.join(timeout=_SLOT_JOIN)
         lifecycle(logger, "stopped", "worker stopped")
 
     def _slot(self, index: int, shutdown: _Shutdown) -> _ProcessSlot:
