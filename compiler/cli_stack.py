@@ -153,6 +153,7 @@ def _register_decider(
         default=30.0,
         help="how often to re-read the registry for new types (default: 30)",
     )
+    _add_blobs(parser)
     add_backend_arguments(parser)
     add_daemon_arguments(parser, grace=30.0)
     parser.set_defaults(handler=command_decider)
@@ -176,6 +177,8 @@ def command_decider(arguments: argparse.Namespace) -> int:
         task_list=arguments.task_list,
         on_decisions=all_decisions(decider_observers(sqs)),
         refresh=arguments.refresh,
+        blobs=_blob_store(arguments),
+        page_size=_LOCAL_PAGE_SIZE if arguments.backend == "local" else None,
     )
     with stop_on_signals() as stopping:
         daemon.run(stopping, arguments.grace)
@@ -238,6 +241,7 @@ def _register_worker(
         help="how long a task asked to cancel may take to return before its "
         "process is stopped (default: 10)",
     )
+    _add_blobs(parser)
     add_backend_arguments(parser)
     add_daemon_arguments(parser, grace=60.0)
     parser.set_defaults(handler=command_worker)
@@ -298,6 +302,7 @@ def command_worker(arguments: argparse.Namespace) -> int:
         heartbeat_interval=arguments.heartbeat,
         cancel_grace=arguments.cancel_grace,
         on_event=all_events(worker_observers(sqs, swf, arguments.domain)),
+        blobs=_blob_store(arguments),
     )
     with stop_on_signals() as stopping:
         daemon.run(stopping, arguments.grace)
@@ -311,6 +316,39 @@ def _usage(message: str) -> None:
     from cpe.compiler.cli import UsageError
 
     raise UsageError(message)
+
+
+def _add_blobs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--blobs",
+        metavar="DIR|s3://BUCKET/PREFIX",
+        default=os.environ.get("CPE_BLOBS"),
+        help="where inputs and results too long for SWF (over 32,768 characters) "
+        "are kept, for the decider and the workers alike (env CPE_BLOBS; default: "
+        "DB.blobs beside the embedded backend's database; on aws, none: such "
+        "texts then fail their step with a reason)",
+    )
+
+
+def _blob_store(arguments: argparse.Namespace) -> Any:
+    from cpe.compiler.cli import UsageError
+    from cpe.runtime.blobs import BlobError, open_blob_store
+
+    location = arguments.blobs
+    if location is None and arguments.backend == "local":
+        location = f"{arguments.db}.blobs"
+    if location is None:
+        return None
+    try:
+        return open_blob_store(location)
+    except BlobError as error:
+        raise UsageError(str(error)) from None
+
+
+# On the embedded backend reading a page costs decoding its events, and the
+# decider's cached state needs only the newest few: small pages. On SWF a
+# page is a round trip, so its default of 1,000 events stays.
+_LOCAL_PAGE_SIZE = 100
 
 
 def _open_registry(location: str) -> Any:

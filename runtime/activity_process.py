@@ -233,7 +233,8 @@ def _run_task(
         _progress=progress,
         _cancel=cancel,
     )
-    return call_in_context(definition, value, context)
+    # The slot that sent the task fits the result to SWF (or the blob store).
+    return call_in_context(definition, value, context, keep_whole=True)
 
 
 def _jsonable(value: Any) -> Any:

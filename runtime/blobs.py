@@ -141,3 +141,18 @@ class S3BlobStore:
         if digest_of(text) != digest:
             raise BlobError(f"blob {digest} in s3://{self.bucket} is damaged")
         return text
+
+
+def open_blob_store(location: str) -> BlobStore:
+    """The blob store at a folder path or an `s3://bucket/prefix` address."""
+    if location.startswith("s3://"):
+        bucket, _, prefix = location[len("s3://") :].partition("/")
+        if not bucket:
+            raise BlobError(f"{location} names no bucket: write s3://BUCKET/PREFIX")
+        import boto3
+
+        client = boto3.session.Session(region_name=os.environ.get("AWS_REGION")).client(
+            "s3"
+        )
+        return S3BlobStore(client, bucket, prefix.rstrip("/") + "/" if prefix else "")
+    return LocalBlobStore(location)

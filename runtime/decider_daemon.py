@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from cpe.runtime.blobs import BlobStore
 from cpe.runtime.daemon import Stopping, lifecycle, wait_until
 from cpe.runtime.decision_poller import Decide, DecisionPoller, DecisionsObserver
 from cpe.runtime.registry import Deployment, Registry, RegistryError
@@ -141,6 +142,8 @@ class DeciderDaemon:
         on_decisions: DecisionsObserver | None,
         refresh: float,
         decide: Decide | None = None,
+        blobs: BlobStore | None = None,
+        page_size: int | None = None,
     ) -> None:
         self._open_swf = open_swf
         self._decide = decide
@@ -151,6 +154,8 @@ class DeciderDaemon:
         self._refresh = refresh
         self._pollers: dict[str, tuple[_TrackedPoller, threading.Thread]] = {}
         self._poll_stop = threading.Event()
+        self._blobs = blobs
+        self._page_size = page_size
 
     def run(self, stopping: Stopping, grace: float) -> None:
         """Serve until `stopping` is requested, then finish within `grace`."""
@@ -210,6 +215,8 @@ class DeciderDaemon:
                 ir_for_type=self._plans.ir_for_type,
                 on_decisions=self._on_decisions,
                 decide=self._decide,
+                blobs=self._blobs,
+                page_size=self._page_size,
             )
             # A daemon thread: a long poll still waiting when the daemon
             # exits holds no task, and must not keep the process alive.

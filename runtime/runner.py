@@ -365,4 +365,7 @@ def _decide_until(
         task_list=ir["workflow"]["task_list"],
         ir_for_type=ir_for_type,
         blobs=blobs,
+        # Pages of the embedded backend cost decoding their events; the
+        # cached state needs only the newest few.
+        page_size=100,
     ).run(stop)

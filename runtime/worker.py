@@ -396,9 +396,13 @@ def call_in_context(
     value: Any,
     context: ActivityContext,
     blobs: BlobStore | None = None,
+    *,
+    keep_whole: bool = False,
 ) -> Outcome:
     """Run the activity with its context (`current_context()`, or a `context`
-    parameter); an ActivityFailure it raises chooses the reason and details."""
+    parameter); an ActivityFailure it raises chooses the reason and details.
+    With `keep_whole` a result is returned whatever its length, for a caller
+    that fits it to SWF itself (see fit_result)."""
     chosen: list[ActivityFailure] = []
 
     def function(task: Any) -> Any:
@@ -409,7 +413,10 @@ def call_in_context(
             raise
 
     outcome = _call(
-        ActivityDefinition(definition.name, definition.version, function), value, blobs
+        ActivityDefinition(definition.name, definition.version, function),
+        value,
+        blobs,
+        keep_whole=keep_whole,
     )
     if chosen:
         return Outcome.failed(chosen[0].reason, chosen[0].details)
@@ -425,7 +432,11 @@ def progress_text(value: Any) -> str:
 
 
 def _call(
-    definition: ActivityDefinition, value: Any, blobs: BlobStore | None = None
+    definition: ActivityDefinition,
+    value: Any,
+    blobs: BlobStore | None = None,
+    *,
+    keep_whole: bool = False,
 ) -> Outcome:
     """Run the activity function and serialise what it returns."""
     try:
@@ -444,21 +455,28 @@ def _call(
             f"JSON-serialisable: {describe_exception(error)}",
             details=shorten(_safe_repr(result), DETAILS_LIMIT),
         )
-    if len(text) > DETAILS_LIMIT and blobs is not None:
+    if keep_whole:
+        return Outcome("completed", result=text)
+    return fit_result(text, blobs, f"{definition.name} version {definition.version}")
+
+
+def fit_result(text: str, blobs: BlobStore | None, activity: str) -> Outcome:
+    """A result as SWF can carry it: itself, a reference to it in the blob
+    store when it is too long, or a failure saying why it cannot travel."""
+    if len(text) <= DETAILS_LIMIT:
+        return Outcome("completed", result=text)
+    if blobs is not None:
         try:
             return Outcome("completed", result=blobs.put(text))
         except (BlobError, OSError) as error:
             return Outcome.failed(
-                f"the result of {definition.name} version {definition.version} "
-                f"could not be kept in the blob store: {error}"
+                f"the result of {activity} could not be kept in the blob store: {error}"
             )
-    if len(text) > DETAILS_LIMIT:
-        return Outcome.failed(
-            f"result of {definition.name} version {definition.version} is "
-            f"{len(text)} characters of JSON, over SWF's limit of {DETAILS_LIMIT}",
-            details=shorten(text, DETAILS_LIMIT),
-        )
-    return Outcome("completed", result=text)
+    return Outcome.failed(
+        f"result of {activity} is {len(text)} characters of JSON, over SWF's limit "
+        f"of {DETAILS_LIMIT}, and this worker has no blob store to keep it in",
+        details=shorten(text, DETAILS_LIMIT),
+    )
 
 
 def _safe_repr(value: Any) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 
 from cpe.runtime.activity import ActivityDefinition
 from cpe.runtime.activity_process import ActivityProcess, ProcessGone
+from cpe.runtime.blobs import BlobStore
 from cpe.runtime.daemon import Stopping, lifecycle, wait_until
 from cpe.runtime.registry import Deployment
 from cpe.runtime.swf_errors import (
@@ -38,6 +39,7 @@ from cpe.runtime.worker import (
     _parse_input,
     _task_info,
     default_identity,
+    fit_result,
 )
 
 logger = logging.getLogger("cpe.stack")
@@ -189,16 +191,19 @@ class _ProcessSlot(ActivityWorker):
 
     def _supervise(self, task: dict[str, Any], info: dict[str, Any]) -> Outcome | None:
         """Run the task in the process: its outcome, or None if handed back."""
-        value = _parse_input(task.get("input"))
+        value = _parse_input(task.get("input"), self._blobs)
         if isinstance(value, Outcome):
             return value
+        # The process gets the input itself, read back from the blob store
+        # when it came as a reference.
+        task_input = task.get("input") if value is None else json.dumps(value)
         if (info["activity_name"], info["activity_version"]) not in self._activities:
             return Outcome.failed(
                 f"no code for activity {info['activity_name']} version "
                 f"{info['activity_version']} on worker {self.identity}"
             )
         try:
-            self.process.send_task({"info": info, "input": task.get("input")})
+            self.process.send_task({"info": info, "input": task_input})
         except OSError as error:
             # The process died between two tasks: this one fails (and is
             # retried if the plan says so); the next gets a new process.
@@ -245,6 +250,9 @@ class _ProcessSlot(ActivityWorker):
                         details=f"cancel requested while running; the {outcome.kind} "
                         "outcome of the activity was discarded",
                     )
+                if outcome.kind == "completed" and outcome.result is not None:
+                    what = f"{info['activity_name']} version {info['activity_version']}"
+                    return fit_result(outcome.result, self._blobs, what)
                 return outcome
             if message is not None and message[0] == "progress":
                 beats.progress(message[1])
@@ -312,6 +320,7 @@ class WorkerDaemon:
         heartbeat_interval: float,
         cancel_grace: float,
         on_event: EventObserver | None,
+        blobs: BlobStore | None = None,
     ) -> None:
         self._open_swf = open_swf
         self._domain = domain
@@ -322,6 +331,7 @@ class WorkerDaemon:
         self._heartbeat_interval = heartbeat_interval
         self._cancel_grace = cancel_grace
         self._on_event = on_event
+        self._blobs = blobs
 
     def run(self, stopping: Stopping, grace: float) -> None:
         shutdown = _Shutdown(stopping)
@@ -395,6 +405,7 @@ class WorkerDaemon:
             identity=f"{default_identity()}#{index}",
             heartbeat_interval=self._heartbeat_interval,
             on_event=self._on_event,
+            blobs=self._blobs,
         )
 
     @staticmethod

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from cpe.runtime.backends.local import connect
+from cpe.runtime.blobs import LocalBlobStore, reference_in
 from tests.cpec_process import cpec
 from tests.stack.helpers import (
     BASIC,
@@ -300,3 +301,26 @@ def test_a_task_of_an_unknown_type_makes_the_decider_reread_the_registry(
     events = wait_closed(stack["swf"], DOMAIN, execution)
     assert event_types(events)[-1] == "WorkflowExecutionCompleted"
     assert "serving workflow type Squares version 2" in decider.log
+
+
+def test_texts_too_long_for_swf_travel_through_the_blob_store(
+    daemons: list[Daemon], stack: dict[str, Any]
+) -> None:
+    _deploy(stack, FIXTURES / "plans" / "big_texts.yml")
+    _decider(daemons, stack)
+    _worker(daemons, stack, "--activities", BASIC)
+    execution = start_execution(
+        stack["swf"], DOMAIN, "BigTexts", "1", '{"s": "x", "n": 40000}', "big-1"
+    )
+    events = wait_closed(stack["swf"], DOMAIN, execution)
+    assert event_types(events)[-1] == "WorkflowExecutionCompleted", events[-1]
+    # The workflow's result holds the long value too, so it is a reference.
+    store = LocalBlobStore(f"{stack['db']}.blobs")
+    reference = attributes(events[-1])["result"]
+    assert reference_in(json.loads(reference)) is not None
+    result = json.loads(store.get(reference))
+    assert result["measure"] == {"value": 40000}
+    assert result["big"] == {"value": "x" * 40000}
+    # The input sent by the decider, the result answered by the worker and the
+    # workflow's result, each kept once beside the database.
+    assert len(list(store.directory.glob("*.txt"))) == 3
