@@ -342,18 +342,32 @@ class JobCommands:
     def _run_in(
         self, listing: Callable[..., dict[str, Any]], job_id: str
     ) -> str | None:
-        """The newest run of `job_id` in an SWF listing, if there is one."""
-        page = listing(
-            domain=self.domain,
-            startTimeFilter={"oldestDate": _EPOCH},
-            executionFilter={"workflowId": job_id},
-            maximumPageSize=1,
-        )
-        infos = page.get("executionInfos") or []
-        if not infos:
-            return None
-        run_id: str = infos[0]["execution"]["runId"]
-        return run_id
+        """The newest run of `job_id` in an SWF listing, if there is one.
+
+        The listing is filtered by SWF, and again here: a backend that
+        ignores executionFilter (moto does) must not pass another job's run
+        off as this one's.
+        """
+        request: dict[str, Any] = {
+            "domain": self.domain,
+            "startTimeFilter": {"oldestDate": _EPOCH},
+            "executionFilter": {"workflowId": job_id},
+        }
+        for _ in range(_LISTING_PAGES):
+            page = listing(**request)
+            for info in page.get("executionInfos") or []:
+                if info["execution"]["workflowId"] == job_id:
+                    run_id: str = info["execution"]["runId"]
+                    return run_id
+            if not page.get("nextPageToken"):
+                return None
+            request["nextPageToken"] = page["nextPageToken"]
+        return None
+
+
+# SWF filters by workflow id itself, so the first page answers; the bound
+# only stops a backend that ignores the filter from paging without end.
+_LISTING_PAGES = 10
 
 
 _STATUS_OF_EVENT = {

@@ -67,6 +67,6 @@ def test_retries_items_timers_and_signals_have_lines() -> None:
     assert "square 2 items; succeeded" in said
     assert "pause waiting 30 s" in said
     assert "pause waited; succeeded" in said
-    assert "approval@timeout waiting for a signal, at most 60 s" in said
+    assert "approval waiting for a signal, at most 60 s" in said
     assert "signal approve came in" in said
     assert "approval signal approve; succeeded" in said
