@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from cpe.compiler import compile_file, compile_text
 from cpe.grammar.selectors import SelectorMiss, evaluate
+from cpe.runtime.activity_ids import parse_activity_id
 from cpe.runtime.decider import decide
 from cpe.runtime.decision_cache import DecisionCache
 from cpe.runtime.decision_poller import DecisionPoller
@@ -118,9 +119,13 @@ class Run:
     outcomes: Counter[str]
 
     @classmethod
-    def start(cls, data: st.DataObject) -> Run:
-        plan = data.draw(st.sampled_from(sorted(PLANS)), label="plan")
-        ir, inputs = PLANS[plan]
+    def start(
+        cls,
+        data: st.DataObject,
+        plans: dict[str, tuple[dict[str, Any], list[Any]]] = PLANS,
+    ) -> Run:
+        plan = data.draw(st.sampled_from(sorted(plans)), label="plan")
+        ir, inputs = plans[plan]
         types = sorted((a["name"], a["version"]) for a in ir["activities"].values())
         unregistered = data.draw(
             st.one_of(st.just(set()), st.sets(st.sampled_from(types), max_size=1)),
@@ -399,3 +404,100 @@ def test_a_quiet_run_decides_incrementally_after_the_first_task() -> None:
         {"replay: no cached state": 1, "incremental": answered - 1}
     )
     assert len(poller.cache) == 0  # the execution closed: its state was dropped
+
+
+# -- plan language 2 -------------------------------------------------------------
+
+FAN_OUT = """
+name: FanOut
+version: "1"
+language: 2
+activities:
+  - {name: Echo, version: "1", outputs_spec: {size: "$.size"}}
+steps:
+  - name: fan
+    activity: Echo
+    for_each: __input__.items
+    as: it
+    max_concurrency: 2
+    tolerated_failures: 1
+    retry: {max_attempts: 2, interval: 1}
+    input: '{"it": {{ it }}}'
+  - {name: pause, requires: [fan], wait: 5}
+  - name: gate
+    requires: [pause]
+    signal: {name: approve, timeout: 30}
+  - {name: after, activity: Echo, requires: [[gate, completed]], input: '{}'}
+output: '{"sizes": {{ fan.size }}}'
+"""
+PLANS_2: dict[str, tuple[dict[str, Any], list[Any]]] = {
+    "fan-out": (
+        compile_text(FAN_OUT, "fan_out.yml"),
+        # Mostly five items, so that the cap, retries and failures all show.
+        [{"items": []}, {"items": [1]}, *[{"items": [1, 2, 3, 4, 5]}] * 4],
+    ),
+}
+
+
+def expected_sizes(ir: dict[str, Any], records: list[ActivityRecord]) -> list[Any]:
+    """Each fan-out item's value as the last attempt of the item left it."""
+    last: dict[int, ActivityRecord] = {}
+    for record in records:
+        parsed = parse_activity_id(record.activity_id)
+        if parsed.step == "fan" and parsed.item is not None:
+            last[parsed.item] = record
+    sizes: list[Any] = []
+    for item in sorted(last):
+        record = last[item]
+        ok, output = (
+            shaped(ir, "fan", record.result)
+            if record.outcome == "completed"
+            else (False, None)
+        )
+        sizes.append(output["size"] if ok else None)
+    return sizes
+
+
+def check_the_end_of_language_2(ir: dict[str, Any], sim: Simulator) -> None:
+    closed = sim.closed
+    assert closed is not None
+    kind = closed["decisionType"]
+    if sim.cancel_requested:
+        assert kind == "CancelWorkflowExecution", closed
+        return
+    if kind == "FailWorkflowExecution":
+        # More items failed than tolerated, or the step after the gate did.
+        sizes = expected_sizes(ir, sim.records)
+        reason = closed["reason"]
+        assert (
+            reason.startswith("step fan ") and sizes.count(None) > 1
+        ) or reason.startswith("step after "), (closed, sizes)
+        return
+    assert kind == "CompleteWorkflowExecution", closed
+    sizes = json.loads(closed["result"])["sizes"]
+    assert sizes == expected_sizes(ir, sim.records)
+    assert sizes.count(None) <= 1
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(st.data())
+def test_language_2_runs_decide_as_a_full_replay_and_end_as_the_plan_implies(
+    data: st.DataObject,
+) -> None:
+    """Retries on timers, a capped fan-out, a wait and a signal with a timeout,
+    through random interleavings and decider restarts."""
+    run = Run.start(data, PLANS_2)
+    run.random_phase(data)
+    run.drain()
+    check_every_answer(run.ir, run.swf)
+    check_the_end_of_language_2(run.ir, run.simulator)
+    for outcome in run.finish():
+        event(outcome)
+    event(f"ends {run.simulator.closed['decisionType']}")
+    ids = [record.activity_id for record in run.simulator.records]
+    event("some item retried" if any("#" in i for i in ids) else "no retry")
+    event(f"{len({i.split('#')[0] for i in ids if i.startswith('fan[')})} items ran")
