@@ -55,6 +55,21 @@ class ActivityContext:
     _progress: ProgressSink = field(repr=False)
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
 
+    @classmethod
+    def for_task(
+        cls, info: dict[str, Any], progress: ProgressSink, cancel: threading.Event
+    ) -> ActivityContext:
+        """The context of the task a worker describes by `info` (its ids)."""
+        return cls(
+            activity_id=info["activity_id"],
+            activity_name=info["activity_name"],
+            activity_version=info["activity_version"],
+            workflow_id=info["workflow_id"],
+            run_id=info["run_id"],
+            _progress=progress,
+            _cancel=cancel,
+        )
+
     @property
     def attempt(self) -> int:
         """1 for a first attempt, 2 for the first retry, ... (from the activity id)."""

@@ -224,15 +224,7 @@ def _run_task(
     def progress(reported: Any) -> None:
         send(("progress", _jsonable(reported)))
 
-    context = ActivityContext(
-        activity_id=info["activity_id"],
-        activity_name=info["activity_name"],
-        activity_version=info["activity_version"],
-        workflow_id=info["workflow_id"],
-        run_id=info["run_id"],
-        _progress=progress,
-        _cancel=cancel,
-    )
+    context = ActivityContext.for_task(info, progress, cancel)
     # The slot that sent the task fits the result to SWF (or the blob store).
     return call_in_context(definition, value, context, keep_whole=True)
 

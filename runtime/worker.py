@@ -270,14 +270,10 @@ class ActivityWorker:
             self._swf, task["taskToken"], self._heartbeat_interval, info["activity_id"]
         )
         with heartbeat:
-            context = ActivityContext(
-                activity_id=info["activity_id"],
-                activity_name=info["activity_name"],
-                activity_version=info["activity_version"],
-                workflow_id=info["workflow_id"],
-                run_id=info["run_id"],
-                _progress=functools.partial(self._progress, heartbeat, info),
-                _cancel=heartbeat.cancel_requested,
+            context = ActivityContext.for_task(
+                info,
+                functools.partial(self._progress, heartbeat, info),
+                heartbeat.cancel_requested,
             )
             outcome = call_in_context(definition, value, context, self._blobs)
         if heartbeat.cancel_requested.is_set():
