@@ -274,15 +274,18 @@ class Folder:
     def snapshot(self) -> ExecutionState:
         """A copy of the state that deciding may change freely.
 
-        Step outputs are shared with the folder's state rather than copied:
-        they are parsed results that nothing changes after folding, and
-        copying them made each snapshot cost as much as every output ever
-        produced (the bulk of an incremental decision on a long history).
-        Every other field that is not a plain value is copied deeply.
+        Deciding changes only steps that are pending or open (it marks them
+        skipped, or closes a signal or fan-out step), so a step the events
+        closed is shared with the folder's state rather than copied, and so
+        are the outputs of the others: parsed results nothing changes after
+        folding. Copying them all made a snapshot cost as much as the whole
+        plan, the bulk of an incremental decision on a long history.
         """
         state = _copy_fields(self.state, keep=("steps",))
         state.steps = {
-            name: _copy_fields(step, keep=("output",))
+            name: step
+            if step.status.is_closed
+            else _copy_fields(step, keep=("output",))
             for name, step in self.state.steps.items()
         }
         return state
