@@ -272,22 +272,15 @@ class Folder:
                 self._signal_steps.setdefault(signal["name"], []).append(name)
 
     def snapshot(self) -> ExecutionState:
-        """A copy of the state that deciding may change freely.
+        """A copy of the state that deciding may use as its own.
 
-        Deciding changes only steps that are pending or open (it marks them
-        skipped, or closes a signal or fan-out step), so a step the events
-        closed is shared with the folder's state rather than copied, and so
-        are the outputs of the others: parsed results nothing changes after
-        folding. Copying them all made a snapshot cost as much as the whole
-        plan, the bulk of an incremental decision on a long history.
+        Its steps are the folder's own objects: deciding never changes a step
+        in place but puts a changed copy in its state's `steps` (see
+        `_own`), so sharing them costs nothing and copying thousands of them
+        for every decision would cost as much as the whole plan.
         """
         state = _copy_fields(self.state, keep=("steps",))
-        state.steps = {
-            name: step
-            if step.status.is_closed
-            else _copy_fields(step, keep=("output",))
-            for name, step in self.state.steps.items()
-        }
+        state.steps = dict(self.state.steps)
         return state
 
     def fold(self, events: list[dict[str, Any]]) -> ExecutionState:
@@ -814,7 +807,7 @@ def resolve_requirements(
                 continue
             signal = plan_step.get("signal")
             if signal is not None and signal["name"] in state.signals:
-                _succeed(step, state.signals[signal["name"]])
+                _succeed(_own(state, name), state.signals[signal["name"]])
                 continue
         elif not (fan_out is not None and step.status is StepStatus.STARTED):
             continue
@@ -839,14 +832,29 @@ def _requirements_allow(
     ]
     if unmet:
         other, wanted = unmet[0]
+        step = _own(state, name)
         step.status = StepStatus.SKIPPED
         step.reason = f"{other.name} is {other.status.value}, not {wanted}"
         return False
     if not _condition_holds(ir, state, name, workflow_input):
+        step = _own(state, name)
         step.status = StepStatus.SKIPPED
         step.reason = f"its condition is false: {ir['steps'][name]['when']['text']}"
         return False
     return True
+
+
+def _own(state: ExecutionState, name: str) -> StepState:
+    """The step `name`, first replaced in `state` by a copy of its own.
+
+    What deciding derives (a skip, a signal or fan-out step closing) is put
+    on a copy, because the steps of a snapshot are shared with the folder
+    whose state only events may change. The copy is shallow: deciding never
+    changes a step's items or output in place.
+    """
+    step = copy.copy(state.steps[name])
+    state.steps[name] = step
+    return step
 
 
 def source_outputs(state: ExecutionState, for_each: dict[str, Any]) -> dict[str, Any]:
@@ -870,12 +878,15 @@ def _gather(
         )
     except FanOutError as error:
         raise ItemsFailed(str(error)) from None
-    step.item_count = len(items)
+    if step.item_count != len(items):
+        step = _own(state, name)
+        step.item_count = len(items)
     tasks = [step.items.get(index) for index in range(len(items))]
     failed = [t for t in tasks if t is not None and t.status.is_failure]
     tolerated = int(for_each.get("tolerated_failures") or 0)
     if len(failed) > tolerated:
         first = failed[0]
+        step = _own(state, name)
         step.status = StepStatus.FAILED
         step.reason = (
             f"{len(failed)} of {len(items)} items failed, more than the "
@@ -890,6 +901,6 @@ def _gather(
             t.output if t is not None and t.status is StepStatus.SUCCEEDED else None
             for t in tasks
         ]
-        _succeed(step, gathered_output(values, activity["outputs_spec"]))
+        _succeed(_own(state, name), gathered_output(values, activity["outputs_spec"]))
         return False
     return True

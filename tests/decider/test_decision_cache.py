@@ -274,12 +274,12 @@ def test_deciding_on_a_snapshot_leaves_the_folded_state_alone() -> None:
     snapshot = folder.snapshot()
     decide_state(IR, snapshot)  # skips join, schedules on_failure
     assert snapshot.steps["join"].status is StepStatus.SKIPPED
-    snapshot.steps["on_failure"].reason = "changed"
     snapshot.cancel_requested = True
     assert folder.state == before
-    # Steps the events closed are shared, read-only by contract, not copied.
+    # Steps are shared, and what deciding derives goes on a copy.
     assert snapshot.steps["probe"] is folder.state.steps["probe"]
     assert snapshot.steps["join"] is not folder.state.steps["join"]
+    assert folder.state.steps["join"].status is StepStatus.PENDING
 
 
 class BadIdSwf(SimulatedSwf):
