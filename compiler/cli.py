@@ -161,7 +161,12 @@ def command_run(arguments: argparse.Namespace) -> int:
         raise UsageError(f"--db {arguments.db} is a directory; name a database file")
     ir = load_plan_or_ir(arguments.plan)
     workflow_input = _read_input(arguments.input)
-    sources = arguments.activities or [_default_activities(arguments.plan)]
+    if arguments.activities:
+        sources = arguments.activities
+    elif ir["activities"]:
+        sources = [_default_activities(arguments.plan)]
+    else:
+        sources = []  # only wait and signal steps: no activity code to load
     try:
         outcome = run_plan(
             ir,
@@ -187,24 +192,33 @@ def command_run(arguments: argparse.Namespace) -> int:
 
 
 def _read_input(value: str | None) -> str:
+    """The text of --input (JSON text, or @file holding it), checked as JSON."""
     if value is None:
         return "{}"
-    text = value
-    if value.startswith("@"):
-        path = _existing_file(value[1:], "input")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            reason = (
-                error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
-            )
-            raise UsageError(f"cannot read {path}: {reason}") from None
+    text = read_text_argument(value, "input")
     try:
         json.loads(text)
     except json.JSONDecodeError as error:
         source = value[1:] if value.startswith("@") else "--input"
         raise UsageError(f"{source} is not JSON: {error}") from None
+    except RecursionError:
+        source = value[1:] if value.startswith("@") else "--input"
+        raise UsageError(f"{source} is JSON nested too deeply to read") from None
     return text
+
+
+def read_text_argument(value: str, what: str) -> str:
+    """An argument's text, or the text of the file it names as @FILE."""
+    if not value.startswith("@"):
+        return value
+    path = _existing_file(value[1:], what)
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = (
+            error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+        )
+        raise UsageError(f"cannot read {path}: {reason}") from None
 
 
 def _default_activities(plan: str) -> str:

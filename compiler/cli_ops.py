@@ -25,6 +25,7 @@ from cpe.compiler.ops_events import (
     summary,
 )
 from cpe.compiler.ops_times import TimeFormatError, iso, parse_time
+from cpe.runtime.swf_errors import swf_name_problem
 
 CLOSE_STATUSES = (
     "COMPLETED",
@@ -92,6 +93,13 @@ def _new(commands: Commands, name: str, summary_line: str, description: str) -> 
 # -- opening the backend --------------------------------------------------------
 
 
+def _is_sqlite(path: Path) -> bool:
+    """Whether `path` starts as every SQLite database does (or is empty)."""
+    with path.open("rb") as file:
+        head = file.read(16)
+    return head in (b"", b"SQLite format 3\x00")
+
+
 def _client(arguments: argparse.Namespace) -> OpsClient:
     from cpe.compiler.cli import UsageError, WorkFailed
     from cpe.runtime.backends.select import BackendError, open_clients
@@ -100,6 +108,11 @@ def _client(arguments: argparse.Namespace) -> OpsClient:
         raise UsageError(
             f"there is no database file {arguments.db}; name the one the workflows "
             "ran on with --db (or env CPE_DB), or use --backend aws"
+        )
+    if arguments.backend == "local" and not _is_sqlite(Path(arguments.db)):
+        raise UsageError(
+            f"{arguments.db} is not a cpe database (not an SQLite file); name the "
+            "one the workflows ran on with --db (or env CPE_DB)"
         )
     choice = backend_choice(arguments, poll_timeout=1.0)
     try:
@@ -433,20 +446,38 @@ def _register_signal(commands: Commands) -> None:
         "send a signal to an open execution",
         "Record the signal SIGNAL_NAME, with optional input, in an open execution's "
         "history; a `signal:` step waiting for that name then succeeds with the "
-        "input (parsed as JSON) as its output.",
+        "input as its output (parsed as JSON, or the text itself when it is not).",
     )
     _add_execution(parser)
-    parser.add_argument("signal_name", metavar="SIGNAL_NAME", help="the signal's name")
     parser.add_argument(
-        "--input", metavar="JSON|@FILE", help="the signal's input, JSON text or @file"
+        "signal_name",
+        metavar="SIGNAL_NAME",
+        type=_signal_name,
+        help="the signal's name",
+    )
+    parser.add_argument(
+        "--input",
+        metavar="TEXT|@FILE",
+        help="the signal's input: JSON (or any text), or @file holding it",
     )
     parser.set_defaults(handler=command_signal)
 
 
-def command_signal(arguments: argparse.Namespace) -> int:
-    from cpe.compiler.cli import _read_input
+def _signal_name(text: str) -> str:
+    problem = swf_name_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} cannot be a signal name: {problem}")
+    return text
 
-    signal_input = _read_input(arguments.input) if arguments.input is not None else None
+
+def command_signal(arguments: argparse.Namespace) -> int:
+    from cpe.compiler.cli import read_text_argument
+
+    signal_input = (
+        None
+        if arguments.input is None
+        else read_text_argument(arguments.input, "input")
+    )
 
     def send(client: OpsClient) -> int:
         execution = client.find_open(arguments.workflow_id, arguments.run_id, "signal")

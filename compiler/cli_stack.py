@@ -13,6 +13,7 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from cpe.compiler.cli_backend import add_backend_arguments, backend_choice
@@ -367,6 +368,14 @@ def _backend(arguments: argparse.Namespace) -> tuple[Any, Any]:
     from cpe.runtime.backends.select import BackendError, open_clients
 
     choice = backend_choice(arguments, poll_timeout=arguments.poll_timeout)
+    if choice.kind == "local" and not Path(choice.db).exists():
+        # Deploy creates it; a daemon finding none may have been given a
+        # mistyped --db, and would serve an empty backend without a word.
+        logging.getLogger("cpe.stack").warning(
+            "there is no database %s yet: it is created empty (is --db or CPE_DB "
+            "the one cpec deploy used?)",
+            choice.db,
+        )
     try:
         _, sqs = open_clients(choice)
     except BackendError as error:

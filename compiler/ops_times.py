@@ -24,7 +24,12 @@ def parse_time(text: str, now: datetime | None = None) -> datetime:
     relative = _RELATIVE.fullmatch(stripped)
     if relative is not None:
         seconds = float(relative["amount"]) * _UNIT_SECONDS[relative["unit"]]
-        return now - timedelta(seconds=seconds)
+        try:
+            return now - timedelta(seconds=seconds)
+        except (OverflowError, ValueError):
+            raise TimeFormatError(
+                f"{text!r} reaches back before the year 1: give a shorter span"
+            ) from None
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:

@@ -39,6 +39,9 @@ class RegistryPlans:
         self._refresh = refresh
         self._lock = threading.Lock()
         self._deployments: dict[tuple[str, str], Deployment] = {}
+        # Decision task lists of entries whose IR cannot be read: polled too,
+        # so that their executions are failed with a reason, not left open.
+        self._damaged: set[str] = set()
         self._loaded_at = float("-inf")
 
     def reload(self) -> None:
@@ -53,6 +56,7 @@ class RegistryPlans:
         with self._lock:
             new = sorted(set(found) - set(self._deployments))
             self._deployments = found
+            self._damaged = set(self._registry.damaged_task_lists)
             self._loaded_at = time.monotonic()
         for name, version in new:
             lifecycle(
@@ -92,7 +96,8 @@ class RegistryPlans:
 
     def task_lists(self) -> set[str]:
         with self._lock:
-            return {d.decision_task_list for d in self._deployments.values()}
+            deployed = {d.decision_task_list for d in self._deployments.values()}
+            return deployed | self._damaged
 
 
 class _TrackedPoller(DecisionPoller):

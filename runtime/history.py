@@ -574,7 +574,12 @@ class Folder:
         )
 
     def _waiting_task(self, timer: Timer) -> TaskState:
-        step = self.state.steps[timer.step]
+        step = self.state.steps.get(timer.step)
+        if step is None:
+            raise HistoryError(
+                f"timer {format_activity_id(timer.step, timer.item, timer.attempt)} "
+                "belongs to no step of this plan"
+            )
         task = step if timer.item is None else step.items.get(timer.item)
         if task is None or task.retry is None or task.attempt + 1 != timer.attempt:
             raise HistoryError(

@@ -220,7 +220,7 @@ def _loose_json(body: str) -> dict[str, Any] | None:
     """The body as a JSON object even when it is no command, to find a reply queue."""
     try:
         value = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
 

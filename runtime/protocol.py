@@ -119,6 +119,8 @@ def decode_command(body: str) -> dict[str, Any]:
         message = json.loads(body)
     except ValueError as error:
         raise ProtocolError(f"the message is not JSON: {error}") from None
+    except RecursionError:
+        raise ProtocolError("the message is JSON nested too deeply to read") from None
     if not isinstance(message, dict):
         raise ProtocolError(
             f"the message is JSON {type(message).__name__}, not an object with "

@@ -207,6 +207,7 @@ class Registry:
 
     def __init__(self, storage: _Storage) -> None:
         self._storage = storage
+        self.damaged_task_lists: set[str] = set()
 
     def describe(self) -> str:
         return self._storage.describe()
@@ -251,9 +252,16 @@ class Registry:
         """Every deployment that can be read; unreadable ones are logged and skipped.
 
         A daemon keeps serving the types it can while one entry is damaged.
+        The decision task lists of damaged entries (their IR unreadable or
+        gone, their deployment.json still there) are kept in
+        `damaged_task_lists`, so that a decider still answers the executions
+        of such a type, failing them, rather than leaving them open forever.
         """
         found: dict[tuple[str, str], Deployment] = {}
+        settings_folders: set[str] = set()
         for key in self._storage.keys(f"{_WORKFLOWS}/"):
+            if key.endswith(f"/{_DEPLOYMENT_FILE}"):
+                settings_folders.add(key[: -len(_DEPLOYMENT_FILE) - 1])
             if not key.endswith(f"/{_IR_FILE}"):
                 continue
             folder = key[: -len(_IR_FILE) - 1]
@@ -266,7 +274,30 @@ class Registry:
                 logger.error("registry entry skipped: %s", error)
                 continue
             found[deployment.key] = deployment
+        loaded = {_folder_of(*key) for key in found}
+        self.damaged_task_lists = {
+            task_list
+            for folder in sorted(settings_folders - loaded)
+            if (task_list := self._damaged_task_list(folder)) is not None
+        }
         return found
+
+    def _damaged_task_list(self, folder: str) -> str | None:
+        logger.error(
+            "registry entry %s/%s has no readable IR: executions of its type are "
+            "failed until it is deployed again",
+            self.describe(),
+            folder,
+        )
+        try:
+            data = self._storage.read(f"{folder}/{_DEPLOYMENT_FILE}")
+            settings = json.loads(data) if data is not None else None
+        except (RegistryError, ValueError):
+            return None
+        task_list = (
+            settings.get("decision_task_list") if isinstance(settings, dict) else None
+        )
+        return task_list if isinstance(task_list, str) and task_list else None
 
     def _deployment(self, folder: str, data: bytes) -> Deployment:
         origin = f"{self.describe()}/{folder}/{_IR_FILE}"

@@ -254,7 +254,8 @@ def _run(
     decider.start()
     task_lists = sorted({a["task_list"] for a in ir["activities"].values()})
     pool = WorkerPool(
-        workers,
+        # A plan of only wait and signal steps has no activity to run.
+        workers if task_lists else 0,
         db=db,
         domain=domain,
         task_lists=task_lists,

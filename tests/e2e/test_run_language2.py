@@ -4,10 +4,12 @@ a fan-out, a wait step and the workflow output, with real worker processes."""
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 from cpe.compiler import compile_text
 from cpe.runtime.runner import run_plan
+from tests.cpec_process import cpec
 from tests.decider.ir_factory import as_wait, with_for_each, with_output, with_retry
 
 BASIC = Path(__file__).parents[1] / "fixtures" / "activities" / "basic.py"
@@ -105,3 +107,15 @@ def test_texts_too_long_for_swf_travel_through_the_blob_store(tmp_path: Path) ->
     assert outcome.result == {"length": 40000}
     # The input and the result, each once, kept beside the database.
     assert len(list(Path(f"{db}.blobs").glob("*.txt"))) == 2
+
+
+def test_a_plan_without_activities_runs_without_workers(tmp_path: Path) -> None:
+    plan = tmp_path / "nap.yml"
+    plan.write_text(
+        'name: Nap\nversion: "1"\nlanguage: 2\nactivities: []\n'
+        "steps:\n  - {name: nap, wait: 1}\noutput: '{\"napped\": true}'\n"
+    )
+    done = cpec("run", plan, "--db", tmp_path / "nap.sqlite")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"napped": True}
+    assert "worker process exited" not in done.stderr

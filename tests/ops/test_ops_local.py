@@ -137,7 +137,9 @@ def test_signal_cancel_and_terminate_act_on_open_executions(db: Path) -> None:
         (["status", "--domain", "elsewhere"], 1, "there is no domain elsewhere"),
         (["executions", "--since", "yesterday"], 2, "is not a time"),
         (["executions", "--status", "open", "--close-status", "FAILED"], 2, "--close"),
-        (["signal", "waiting", "go", "--input", "{oops"], 2, "is not JSON"),
+        (["signal", "waiting", "", "--input", "{}"], 2, "cannot be a signal name"),
+        (["signal", "waiting", "go", "--input", "@/nonexistent"], 2, "/nonexistent"),
+        (["executions", "--since", "99999999999d"], 2, "give a shorter span"),
         (["status", "--run-id", "r"], 2, "need a WORKFLOW_ID"),
     ],
 )

@@ -324,3 +324,17 @@ def test_texts_too_long_for_swf_travel_through_the_blob_store(
     # The input sent by the decider, the result answered by the worker and the
     # workflow's result, each kept once beside the database.
     assert len(list(store.directory.glob("*.txt"))) == 3
+
+
+def test_an_execution_of_a_damaged_registry_entry_is_failed_not_left_open(
+    daemons: list[Daemon], stack: dict[str, Any]
+) -> None:
+    _deploy(stack, FIXTURES / "plans" / "square.yml")
+    entry = stack["registry"] / "workflows" / "Squares" / "1" / "ir.json"
+    entry.write_text('{"broken')
+    decider = _decider(daemons, stack)
+    execution = start_execution(stack["swf"], DOMAIN, "Squares", "1", '{"n": 5}', "d-1")
+    events = wait_closed(stack["swf"], DOMAIN, execution)
+    assert event_types(events)[-1] == "WorkflowExecutionFailed"
+    assert "no compiled plan" in attributes(events[-1])["reason"]
+    assert "has no readable IR" in decider.log

@@ -104,6 +104,11 @@ def test_bad_messages_get_error_replies_and_the_poller_goes_on(
     bad = [
         # Not JSON: no client can be read, so no reply; the message is dropped.
         "this is not JSON {",
+        # JSON too deep for any parser to read: the same.
+        '{"type": "START_JOB", "jobId": "deep", "data": '
+        + "[" * 5000
+        + "]" * 5000
+        + "}",
         json.dumps({"type": "START_JOB", "data": {"client": client}}),
         json.dumps({"type": "EXPLODE", "jobId": "x", "data": {"client": client}}),
         json.dumps(
@@ -157,7 +162,7 @@ def test_bad_messages_get_error_replies_and_the_poller_goes_on(
 
     assert poller.stop() == 0
     outcomes = [line["outcome"] for line in poller.log_lines()]
-    assert outcomes == ["refused"] * 7 + ["done"]
+    assert outcomes == ["refused"] * 8 + ["done"]
     empty = stack.sqs.get_queue_attributes(
         QueueUrl=stack.input_queue,
         AttributeNames=[
