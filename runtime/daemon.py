@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
@@ -197,6 +197,14 @@ def wait_until(
             return bool(condition())
         hurry.wait(min(step, max(deadline - time.monotonic(), 0.0)))
     return True
+
+
+def join_for(threads: Iterable[threading.Thread], seconds: float) -> None:
+    """Wait up to `seconds` in all for `threads` to end (polls under way end
+    on their own; `leave` deals with the ones that do not in time)."""
+    deadline = time.monotonic() + seconds
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 def leave(code: int) -> int:

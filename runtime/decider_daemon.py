@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cpe.runtime.blobs import BlobStore
-from cpe.runtime.daemon import Stopping, lifecycle, wait_until
+from cpe.runtime.daemon import Stopping, join_for, lifecycle, wait_until
 from cpe.runtime.decision_poller import Decide, DecisionPoller, DecisionsObserver
 from cpe.runtime.registry import Deployment, Registry, RegistryError
 
@@ -25,7 +25,7 @@ logger = logging.getLogger("cpe.stack")
 # A decision task of an unknown type re-reads the registry at most this often,
 # so that a flood of such tasks does not become a flood of registry reads.
 _UNKNOWN_TYPE_REREAD = 2.0
-_POLLER_JOIN = 3.0  # seconds to wait for each poller's poll at shutdown
+_POLLER_JOIN = 2.0  # seconds to wait, in all, for the pollers' polls at shutdown
 # A backend that answers an empty poll at once (a mock, a proxy) would make
 # the loop spin; an empty poll quicker than this is followed by a pause.
 MIN_EMPTY_POLL = 0.1
@@ -198,8 +198,7 @@ class DeciderDaemon:
         # The polls under way end on their own (short on the embedded
         # backend); waiting a little for them keeps the poller threads from
         # running on while the interpreter shuts down under them.
-        for _, thread in self._pollers.values():
-            thread.join(timeout=_POLLER_JOIN)
+        join_for((thread for _, thread in self._pollers.values()), _POLLER_JOIN)
         lifecycle(logger, "stopped", "decider stopped")
 
     def _nothing_in_hand(self) -> bool:

@@ -23,7 +23,7 @@ from typing import Any
 from cpe.runtime.activity import ActivityDefinition
 from cpe.runtime.activity_process import ActivityProcess, ProcessGone
 from cpe.runtime.blobs import BlobStore
-from cpe.runtime.daemon import Stopping, lifecycle, wait_until
+from cpe.runtime.daemon import Stopping, join_for, lifecycle, wait_until
 from cpe.runtime.registry import Deployment
 from cpe.runtime.swf_errors import (
     DETAILS_LIMIT,
@@ -104,7 +104,7 @@ def _served(
                 yield activity
 
 
-_SLOT_JOIN = 3.0  # seconds to wait for each slot's poll at shutdown
+_SLOT_JOIN = 2.0  # seconds to wait, in all, for the slots' polls at shutdown
 
 
 class _Shutdown:
@@ -384,8 +384,7 @@ class WorkerDaemon:
         # Let the slots end the polls under way (short on the embedded
         # backend, up to a minute on SWF: not waited for that long) so that
         # they do not run on while the interpreter shuts down.
-        for thread in threads:
-            thread.join(timeout=_SLOT_JOIN)
+        join_for(threads, _SLOT_JOIN)
         lifecycle(logger, "stopped", "worker stopped")
 
     def _slot(self, index: int, shutdown: _Shutdown) -> _ProcessSlot:
