@@ -211,8 +211,9 @@ def test_a_failing_queue_is_logged_never_raised(
 def test_a_broken_history_does_not_raise_into_the_decider(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    broken: dict[str, Any] = {"events": "nonsense"}
     with caplog.at_level(logging.WARNING):
-        build_decider_observer(RecordingSqs())({"events": "nonsense"}, [])  # type: ignore[dict-item]
+        build_decider_observer(RecordingSqs())(broken, [])
     assert "notifying the client of a decision failed" in caplog.text
 
 
