@@ -9,18 +9,15 @@ the exit code is 0.
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import os
 import signal
-import sys
 import threading
-import time
 from typing import Any
 
 from cpe.compiler.cli import UsageError, WorkFailed
 from cpe.compiler.cli_backend import add_backend_arguments, backend_choice
 from cpe.runtime.backends.select import BackendError, open_clients
+from cpe.runtime.daemon import configure_logging
 from cpe.runtime.input_poller import MAX_WAIT_SECONDS, InputPoller, PollInterrupted
 from cpe.runtime.job_commands import JobCommands, JobSettings
 from cpe.runtime.swf_errors import describe_exception, error_code
@@ -106,7 +103,7 @@ def command_input_poller(arguments: argparse.Namespace) -> int:
         )
     if arguments.client_name and not arguments.output_queue:
         raise UsageError("--client-name needs --output-queue (or OUTPUT_QUEUE)")
-    _configure_logging(arguments.log_format)
+    configure_logging("input-poller", arguments.log_format)
     try:
         swf, sqs = open_clients(backend_choice(arguments))
     except BackendError as error:
@@ -165,37 +162,3 @@ def _check_queue(sqs: Any, queue: str) -> None:
         raise WorkFailed(
             f"cannot read the input queue {queue}: {describe_exception(error)}"
         ) from None
-
-
-class JsonLines(logging.Formatter):
-    """One JSON object a line: time, level, logger, message and the record's fields."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        fields = getattr(record, "cpe", None)
-        if isinstance(fields, dict):
-            entry.update(fields)
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
-
-
-def _configure_logging(log_format: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    if log_format == "json":
-        handler.setFormatter(JsonLines())
-    else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-    # botocore logs every retry at INFO, which would drown the one line a message.
-    logging.getLogger("botocore").setLevel(logging.WARNING)

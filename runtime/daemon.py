@@ -25,8 +25,9 @@ from typing import Any
 
 LOG_FORMATS = ("text", "json")
 
-# The attribute of a log record that carries the ids of a lifecycle event.
-_FIELDS = "cpe_fields"
+LOG_FIELDS = "cpe_fields"
+"""The `extra` key under which a log record carries its fields (ids, outcome),
+which the formatters below write beside the message."""
 
 
 def add_daemon_arguments(parser: argparse.ArgumentParser, *, grace: float) -> None:
@@ -87,7 +88,7 @@ class _TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         when = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-        fields: dict[str, Any] = getattr(record, _FIELDS, {})
+        fields: dict[str, Any] = getattr(record, LOG_FIELDS, {})
         shown = " ".join(f"{key}={value}" for key, value in fields.items() if value)
         line = f"{when}Z {record.levelname} cpec {self._daemon}: {record.getMessage()}"
         if shown:
@@ -112,7 +113,7 @@ class _JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        entry.update(getattr(record, _FIELDS, {}))
+        entry.update(getattr(record, LOG_FIELDS, {}))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
@@ -143,7 +144,7 @@ def lifecycle(
     `ids` are `workflow_id`, `run_id`, `activity_id` and the like.
     """
     fields = {"event": event, **{k: v for k, v in ids.items() if v is not None}}
-    log.info(message, *args, extra={_FIELDS: fields})
+    log.info(message, *args, extra={LOG_FIELDS: fields})
 
 
 class Stopping:

@@ -14,7 +14,7 @@ The loop long-polls the queue one message at a time and, for each message:
   off before polling again.
 
 Nothing a message holds stops the loop. One log line is written per message,
-with its fields in the record's `cpe` attribute for a JSON formatter.
+with its fields under `LOG_FIELDS` for the daemons' JSON log lines.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cpe.runtime import protocol
+from cpe.runtime.daemon import LOG_FIELDS
 from cpe.runtime.job_commands import CommandRefused, JobCommands
 from cpe.runtime.outbound import post
 from cpe.runtime.swf_errors import (
@@ -249,4 +250,4 @@ def _log(handled: Handled) -> None:
             f"{what}: SWF failed ({handled.reason}); left on the queue for redelivery"
         )
         level = logging.ERROR
-    logger.log(level, "%s", text, extra={"cpe": fields})
+    logger.log(level, "%s", text, extra={LOG_FIELDS: fields})
