@@ -16,6 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
+from cpe.runtime.backends.select import aws_session, s3_address
+
 BLOB_KEY = "cpe_blob"
 
 
@@ -145,14 +147,12 @@ class S3BlobStore:
 
 def open_blob_store(location: str) -> BlobStore:
     """The blob store at a folder path or an `s3://bucket/prefix` address."""
-    if location.startswith("s3://"):
-        bucket, _, prefix = location[len("s3://") :].partition("/")
-        if not bucket:
-            raise BlobError(f"{location} names no bucket: write s3://BUCKET/PREFIX")
-        import boto3
-
-        client = boto3.session.Session(region_name=os.environ.get("AWS_REGION")).client(
-            "s3"
-        )
-        return S3BlobStore(client, bucket, prefix.rstrip("/") + "/" if prefix else "")
-    return LocalBlobStore(location)
+    try:
+        address = s3_address(location)
+    except ValueError as error:
+        raise BlobError(str(error)) from None
+    if address is None:
+        return LocalBlobStore(location)
+    bucket, prefix = address
+    client = aws_session().client("s3")
+    return S3BlobStore(client, bucket, prefix.rstrip("/") + "/" if prefix else "")

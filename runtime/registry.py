@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 from urllib.parse import quote, unquote
 
+from cpe.runtime.backends.select import aws_session, s3_address
 from cpe.runtime.ir import IRError, check_ir
 
 logger = logging.getLogger(__name__)
@@ -139,11 +140,7 @@ class _S3Storage:
 
     def _s3(self) -> Any:
         if self._client is None:
-            import boto3
-
-            self._client = boto3.session.Session(
-                region_name=os.environ.get("AWS_REGION")
-            ).client("s3")
+            self._client = aws_session().client("s3")
         return self._client
 
     def _key(self, key: str) -> str:
@@ -334,10 +331,12 @@ def _json_bytes(value: Any) -> bytes:
 
 def open_registry(location: str, s3_client: Any = None) -> Registry:
     """The registry at a folder path or an `s3://bucket/prefix` address."""
-    if location.startswith("s3://"):
-        bucket, _, prefix = location[len("s3://") :].partition("/")
-        if not bucket:
-            raise RegistryError(f"{location} names no bucket: write s3://BUCKET/PREFIX")
+    try:
+        address = s3_address(location)
+    except ValueError as error:
+        raise RegistryError(str(error)) from None
+    if address is not None:
+        bucket, prefix = address
         return Registry(_S3Storage(bucket, unquote(prefix), s3_client))
     root = Path(location)
     if root.exists() and not root.is_dir():

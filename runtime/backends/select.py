@@ -47,16 +47,36 @@ def open_clients(choice: BackendChoice) -> tuple[Any, Any]:
     )
 
 
-def _aws_clients() -> tuple[Any, Any]:
+def aws_session() -> Any:
+    """A boto3 session from the standard AWS environment.
+
+    botocore reads AWS_DEFAULT_REGION; AWS_REGION is what other AWS SDKs and
+    AWS's own runtimes set, so it is honoured too.
+    """
     import boto3
+
+    return boto3.session.Session(region_name=os.environ.get("AWS_REGION"))
+
+
+def s3_address(location: str) -> tuple[str, str] | None:
+    """(bucket, prefix) of an `s3://bucket/prefix` address; None for a path.
+
+    Raises ValueError for an address that names no bucket."""
+    if not location.startswith("s3://"):
+        return None
+    bucket, _, prefix = location[len("s3://") :].partition("/")
+    if not bucket:
+        raise ValueError(f"{location} names no bucket: write s3://BUCKET/PREFIX")
+    return bucket, prefix
+
+
+def _aws_clients() -> tuple[Any, Any]:
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError
 
     config = Config(read_timeout=70, connect_timeout=10, retries={"mode": "standard"})
     try:
-        # botocore reads AWS_DEFAULT_REGION; AWS_REGION is what other AWS
-        # SDKs and AWS's own runtimes set, so it is honoured too.
-        session = boto3.session.Session(region_name=os.environ.get("AWS_REGION"))
+        session = aws_session()
         if session.region_name is None:
             raise BackendError(
                 "no AWS region is set; set AWS_REGION (or AWS_DEFAULT_REGION), "
