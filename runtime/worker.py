@@ -129,31 +129,46 @@ class _Heartbeat:
 
     def _beat_once(self) -> bool:
         """One heartbeat; False once beating is pointless (the task is gone)."""
-        request: dict[str, Any] = {"taskToken": self.task_token}
-        if self.details is not None:
-            request["details"] = self.details
-        try:
-            with self._lock:
-                answer = self.swf.record_activity_task_heartbeat(**request)
-        except Exception as error:
-            if is_unknown_resource(error):
-                logger.warning(
-                    "heartbeat of activity %s refused: SWF no longer knows the "
-                    "task (timed out or execution closed)",
-                    self.activity_id,
-                )
-                return False
-            logger.warning(
-                "heartbeat of activity %s failed: %s",
-                self.activity_id,
-                describe_exception(error),
+        with self._lock:
+            answer = record_heartbeat(
+                self.swf, self.task_token, self.details, self.activity_id
             )
-            return True
-        logger.debug("heartbeat of activity %s recorded", self.activity_id)
-        if answer.get("cancelRequested") and not self.cancel_requested.is_set():
+        if answer == "cancel" and not self.cancel_requested.is_set():
             logger.info("cancel requested for activity %s", self.activity_id)
             self.cancel_requested.set()
-        return True
+        return answer != "gone"
+
+
+HeartbeatAnswer = Literal["ok", "cancel", "gone"]
+
+
+def record_heartbeat(
+    swf: ActivitySwfClient, token: str, details: str | None, activity_id: str
+) -> HeartbeatAnswer:
+    """One heartbeat of a task: `cancel` when a cancel was requested, `gone`
+    when SWF no longer knows the task, `ok` otherwise (a failed call is
+    logged and counts as ok: the next beat tries again)."""
+    request: dict[str, Any] = {"taskToken": token}
+    if details is not None:
+        request["details"] = details
+    try:
+        answer = swf.record_activity_task_heartbeat(**request)
+    except Exception as error:
+        if is_unknown_resource(error):
+            logger.warning(
+                "heartbeat of activity %s refused: SWF no longer knows the "
+                "task (timed out or execution closed)",
+                activity_id,
+            )
+            return "gone"
+        logger.warning(
+            "heartbeat of activity %s failed: %s",
+            activity_id,
+            describe_exception(error),
+        )
+        return "ok"
+    logger.debug("heartbeat of activity %s recorded", activity_id)
+    return "cancel" if answer.get("cancelRequested") else "ok"
 
 
 class ActivityWorker:

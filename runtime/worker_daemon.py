@@ -28,18 +28,20 @@ from cpe.runtime.registry import Deployment
 from cpe.runtime.swf_errors import (
     DETAILS_LIMIT,
     describe_exception,
-    is_unknown_resource,
     shorten,
 )
 from cpe.runtime.worker import (
     ActivityWorker,
     EventObserver,
+    HeartbeatAnswer,
     Outcome,
     _outcome_info,
     _parse_input,
     _task_info,
     default_identity,
     fit_result,
+    progress_text,
+    record_heartbeat,
 )
 
 logger = logging.getLogger("cpe.stack")
@@ -123,34 +125,26 @@ class _Shutdown:
 class _Beats:
     """The heartbeats of one task: regular, and soon after progress."""
 
-    def __init__(self, swf: Any, token: str, interval: float) -> None:
+    def __init__(self, swf: Any, token: str, interval: float, activity_id: str) -> None:
         self._swf = swf
         self._token = token
         self._interval = interval
+        self._activity_id = activity_id
         self._last = time.monotonic()
         self._progress: str | None = None
         self.due_at = self._last + interval
 
     def progress(self, value: Any) -> None:
-        self._progress = shorten(json.dumps(value), DETAILS_LIMIT)
+        self._progress = shorten(progress_text(value), DETAILS_LIMIT)
         self.due_at = min(self.due_at, self._last + _MIN_PROGRESS_GAP)
 
-    def beat(self) -> str:
+    def beat(self) -> HeartbeatAnswer:
         """One heartbeat: `ok`, `cancel` (cancel requested) or `gone`."""
         self._last = time.monotonic()
         self.due_at = self._last + self._interval
-        request: dict[str, Any] = {"taskToken": self._token}
-        if self._progress is not None:
-            request["details"] = self._progress
-        try:
-            answer = self._swf.record_activity_task_heartbeat(**request)
-        except Exception as error:
-            if is_unknown_resource(error):
-                return "gone"
-            logger.warning("heartbeat failed: %s", describe_exception(error))
-            return "ok"
-        logger.debug("heartbeat recorded (details: %s)", self._progress)
-        return "cancel" if answer.get("cancelRequested") else "ok"
+        return record_heartbeat(
+            self._swf, self._token, self._progress, self._activity_id
+        )
 
 
 class _ProcessSlot(ActivityWorker):
@@ -212,7 +206,9 @@ class _ProcessSlot(ActivityWorker):
                 f"could not hand activity {info['activity_id']} to an activity "
                 f"process: {describe_exception(error)}"
             )
-        beats = _Beats(self._swf, task["taskToken"], self._heartbeat_interval)
+        beats = _Beats(
+            self._swf, task["taskToken"], self._heartbeat_interval, info["activity_id"]
+        )
         cancel_by: float | None = None
         while True:
             if self._shutdown.due():
