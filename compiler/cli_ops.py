@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from cpe.compiler.cli_backend import add_backend_arguments, backend_choice
-from cpe.compiler.ops_client import EPOCH, Execution, OpsClient, OpsError
+from cpe.compiler.ops_client import Execution, OpsClient, OpsError
 from cpe.compiler.ops_events import (
     jsonable,
     outcome,
@@ -25,6 +25,7 @@ from cpe.compiler.ops_events import (
     summary,
 )
 from cpe.compiler.ops_times import TimeFormatError, iso, parse_time
+from cpe.runtime.executions import EPOCH
 from cpe.runtime.swf_errors import swf_name_problem
 
 CLOSE_STATUSES = (

@@ -7,17 +7,17 @@ what to do: the commands print them in one line.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cpe.runtime import executions
 from cpe.runtime.swf_errors import error_code
 
 # The oldest start time any listing must name: SWF insists on a time window.
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EXCLUSIVE_FILTERS = ("executionFilter", "typeFilter", "tagFilter", "closeStatusFilter")
 
 
@@ -96,29 +96,17 @@ class OpsClient:
             if status == "open"
             else "list_closed_workflow_executions"
         )
-        token: str | None = None
-        while True:
-            page = self.call(
-                operation, **request, **({"nextPageToken": token} if token else {})
-            )
-            yield from page.get("executionInfos", [])
-            token = page.get("nextPageToken")
-            if not token:
-                return
+        return executions.paged(functools.partial(self.call, operation), request)
 
     def runs_of(self, workflow_id: str) -> list[dict[str, Any]]:
         """Every run with this workflow id, the open one first, then newest first."""
-        request = {
-            "startTimeFilter": {"oldestDate": EPOCH},
-            "executionFilter": {"workflowId": workflow_id},
-        }
-
-        # Checked here too: not every SWF look-alike honours executionFilter.
-        def mine(infos: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
-            return [i for i in infos if i["execution"]["workflowId"] == workflow_id]
-
-        runs = mine(self.executions("open", request))
-        closed = mine(self.executions("closed", request))
+        request = executions.of_workflow_id(workflow_id)
+        runs = list(
+            executions.with_workflow_id(self.executions("open", request), workflow_id)
+        )
+        closed = executions.with_workflow_id(
+            self.executions("closed", request), workflow_id
+        )
         runs += sorted(closed, key=lambda info: info["startTimestamp"], reverse=True)
         return runs
 

@@ -21,13 +21,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from cpe.runtime import protocol
+from cpe.runtime import executions, protocol
 from cpe.runtime.swf_errors import PAYLOAD_LIMIT, error_code, swf_name_problem
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LIST_LIMIT = 500
 """The most jobs a JOB_LIST reply holds, to stay far below SQS's message size."""
 CLIENT_TAG_PREFIX = "cpe-client:"
@@ -263,37 +262,27 @@ class JobCommands:
     def _executions(self, status: str, client: str | None) -> Iterator[dict[str, Any]]:
         request: dict[str, Any] = {
             "domain": self.domain,
-            "startTimeFilter": {"oldestDate": _EPOCH},
+            "startTimeFilter": {"oldestDate": executions.EPOCH},
             "maximumPageSize": 100,
         }
         if client is not None:
             request["tagFilter"] = {"tag": CLIENT_TAG_PREFIX + client}
-        call = (
-            self._swf.list_open_workflow_executions
-            if status == "open"
-            else self._swf.list_closed_workflow_executions
-        )
-        seen = 0
-        while True:
-            page = call(**request)
-            for info in page.get("executionInfos") or []:
-                seen += 1
-                execution = info.get("execution") or {}
-                yield {
-                    "jobId": execution.get("workflowId"),
-                    "workflow": protocol.workflow_ref(
-                        execution.get("workflowId", ""), execution.get("runId", "")
-                    ),
-                    "workflowType": info.get("workflowType"),
-                    "status": info.get("executionStatus"),
-                    "closeStatus": info.get("closeStatus"),
-                    "startTimestamp": _timestamp(info.get("startTimestamp")),
-                    "closeTimestamp": _timestamp(info.get("closeTimestamp")),
-                }
-            token = page.get("nextPageToken")
-            if not token or seen > _LIST_LIMIT:
+        listing = executions.listing_of(self._swf, status)
+        for seen, info in enumerate(executions.paged(listing, request), start=1):
+            execution = info.get("execution") or {}
+            yield {
+                "jobId": execution.get("workflowId"),
+                "workflow": protocol.workflow_ref(
+                    execution.get("workflowId", ""), execution.get("runId", "")
+                ),
+                "workflowType": info.get("workflowType"),
+                "status": info.get("executionStatus"),
+                "closeStatus": info.get("closeStatus"),
+                "startTimestamp": _timestamp(info.get("startTimestamp")),
+                "closeTimestamp": _timestamp(info.get("closeTimestamp")),
+            }
+            if seen > _LIST_LIMIT:
                 return
-            request["nextPageToken"] = token
 
     # -- GET_ACTIVITY_STATUS -----------------------------------------------------
 
@@ -334,40 +323,20 @@ class JobCommands:
     # -- finding a job's run -----------------------------------------------------
 
     def _open_run(self, job_id: str) -> str | None:
-        return self._run_in(self._swf.list_open_workflow_executions, job_id)
+        return self._run_in("open", job_id)
 
     def _closed_run(self, job_id: str) -> str | None:
-        return self._run_in(self._swf.list_closed_workflow_executions, job_id)
+        return self._run_in("closed", job_id)
 
-    def _run_in(
-        self, listing: Callable[..., dict[str, Any]], job_id: str
-    ) -> str | None:
-        """The newest run of `job_id` in an SWF listing, if there is one.
-
-        The listing is filtered by SWF, and again here: a backend that
-        ignores executionFilter (moto does) must not pass another job's run
-        off as this one's.
-        """
-        request: dict[str, Any] = {
-            "domain": self.domain,
-            "startTimeFilter": {"oldestDate": _EPOCH},
-            "executionFilter": {"workflowId": job_id},
-        }
-        for _ in range(_LISTING_PAGES):
-            page = listing(**request)
-            for info in page.get("executionInfos") or []:
-                if info["execution"]["workflowId"] == job_id:
-                    run_id: str = info["execution"]["runId"]
-                    return run_id
-            if not page.get("nextPageToken"):
-                return None
-            request["nextPageToken"] = page["nextPageToken"]
-        return None
-
-
-# SWF filters by workflow id itself, so the first page answers; the bound
-# only stops a backend that ignores the filter from paging without end.
-_LISTING_PAGES = 10
+    def _run_in(self, status: str, job_id: str) -> str | None:
+        """The newest run of `job_id` among the open or the closed ones."""
+        request = {"domain": self.domain, **executions.of_workflow_id(job_id)}
+        infos = executions.paged(executions.listing_of(self._swf, status), request)
+        info = next(executions.with_workflow_id(infos, job_id), None)
+        if info is None:
+            return None
+        run_id: str = info["execution"]["runId"]
+        return run_id
 
 
 _STATUS_OF_EVENT = {
