@@ -167,7 +167,9 @@ def record_heartbeat(
             describe_exception(error),
         )
         return "ok"
-    logger.debug("heartbeat of activity %s recorded", activity_id)
+    logger.debug(
+        "heartbeat recorded (details: %s) for activity %s", details, activity_id
+    )
     return "cancel" if answer.get("cancelRequested") else "ok"
 
 
