@@ -100,12 +100,8 @@ class RegistryPlans:
             return deployed | self._damaged
 
 
-class _TrackedPoller(DecisionPoller):
-    """A DecisionPoller that says whether a decision task is in hand."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.in_hand: str | None = None
+class _PacedPoller(DecisionPoller):
+    """A DecisionPoller that pauses after an empty poll that came back at once."""
 
     def poll_once(self) -> bool:
         began = time.monotonic()
@@ -114,24 +110,19 @@ class _TrackedPoller(DecisionPoller):
             time.sleep(max(0.0, MIN_EMPTY_POLL - (time.monotonic() - began)))
         return got
 
-    def _handle(self, first: dict[str, Any], began: float) -> None:
-        execution = first.get("workflowExecution") or {}
-        self.in_hand = execution.get("workflowId", "?")
-        lifecycle(
-            logger,
-            "decision_task_taken",
-            "decision task of workflow %s taken",
-            self.in_hand,
-            workflow_id=self.in_hand,
-            run_id=execution.get("runId"),
-            workflow_type="{name} {version}".format(
-                **(first.get("workflowType") or {"name": "?", "version": "?"})
-            ),
-        )
-        try:
-            super()._handle(first, began)
-        finally:
-            self.in_hand = None
+
+def _log_task_taken(task: dict[str, Any]) -> None:
+    execution = task.get("workflowExecution") or {}
+    workflow_type = task.get("workflowType") or {"name": "?", "version": "?"}
+    lifecycle(
+        logger,
+        "decision_task_taken",
+        "decision task of workflow %s taken",
+        execution.get("workflowId", "?"),
+        workflow_id=execution.get("workflowId", "?"),
+        run_id=execution.get("runId"),
+        workflow_type="{name} {version}".format(**workflow_type),
+    )
 
 
 class DeciderDaemon:
@@ -157,7 +148,7 @@ class DeciderDaemon:
         self._only = task_list
         self._on_decisions = on_decisions
         self._refresh = refresh
-        self._pollers: dict[str, tuple[_TrackedPoller, threading.Thread]] = {}
+        self._pollers: dict[str, tuple[_PacedPoller, threading.Thread]] = {}
         self._poll_stop = threading.Event()
         self._blobs = blobs
         self._page_size = page_size
@@ -212,7 +203,7 @@ class DeciderDaemon:
 
     def _start_missing_pollers(self) -> None:
         for task_list in sorted(self._wanted_task_lists() - set(self._pollers)):
-            poller = _TrackedPoller(
+            poller = _PacedPoller(
                 self._open_swf(),
                 domain=self._domain,
                 task_list=task_list,
@@ -221,6 +212,7 @@ class DeciderDaemon:
                 decide=self._decide,
                 blobs=self._blobs,
                 page_size=self._page_size,
+                on_task_taken=_log_task_taken,
             )
             # A daemon thread: a long poll still waiting when the daemon
             # exits holds no task, and must not keep the process alive.

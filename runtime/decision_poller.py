@@ -124,9 +124,13 @@ class DecisionPoller:
         page_size: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         blobs: BlobStore | None = None,
+        on_task_taken: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self._swf = swf
         self._blobs = blobs
+        self._on_task_taken = on_task_taken
+        self.in_hand: str | None = None
+        """The workflow id of the decision task being answered, if one is."""
         self._domain = domain
         self._task_list = task_list
         self._ir_for_type = ir_for_type
@@ -177,7 +181,14 @@ class DecisionPoller:
         first = self._poll()
         if not first.get("taskToken"):
             return False
-        self._handle(first, self._clock())
+        began = self._clock()
+        self.in_hand = (first.get("workflowExecution") or {}).get("workflowId", "?")
+        try:
+            if self._on_task_taken is not None:
+                self._on_task_taken(first)
+            self._handle(first, began)
+        finally:
+            self.in_hand = None
         return True
 
     def _poll(self, next_page_token: str | None = None) -> dict[str, Any]:
