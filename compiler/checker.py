@@ -38,7 +38,11 @@ from cpe.compiler.step_features import (
 )
 from cpe.grammar.conditions import ConditionSyntaxError, parse_condition
 from cpe.grammar.selectors import SelectorSyntaxError, parse_selector
-from cpe.runtime.activity_ids import RESERVED_IN_STEP_NAMES, format_activity_id
+from cpe.runtime.activity_ids import (
+    RESERVED_IN_STEP_NAMES,
+    format_activity_id,
+    timeout_timer_id,
+)
 from cpe.runtime.swf_errors import DURATION_DIGITS, swf_name_problem
 
 SUPPORTED_LANGUAGES = (1, 2)
@@ -486,7 +490,7 @@ class Checker:
             assert signal is not None
             step.signal = read_signal(self, signal, step.name)
             if step.signal is not None and step.signal.timeout is not None:
-                self.timer_id(f"{step.name}@timeout", step.signal.position)
+                self.timer_id(timeout_timer_id(step.name), step.signal.position)
         if "retry" in allowed:
             retry = mapping.get("retry")
             assert retry is not None

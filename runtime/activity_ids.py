@@ -72,3 +72,30 @@ def parse_activity_id(
         None if item is None else int(item),
         1 if attempt is None else int(attempt),
     )
+
+
+# Timer ids, which SWF holds to the same rules as activity ids.
+
+
+def retry_timer_id(step: str, item: int | None, next_attempt: int) -> str:
+    """A retry's timer id: the activity id of the attempt it leads to."""
+    return format_activity_id(step, item, next_attempt)
+
+
+def wait_timer_id(step: str) -> str:
+    return step
+
+
+_TIMEOUT_SUFFIX = "@timeout"
+
+
+def timeout_timer_id(step: str) -> str:
+    """The timer of a signal step's timeout."""
+    return step + _TIMEOUT_SUFFIX
+
+
+def step_of_timeout_timer(timer_id: str) -> str | None:
+    """The signal step whose timeout timer `timer_id` is, if it is one."""
+    if timer_id.endswith(_TIMEOUT_SUFFIX):
+        return timer_id.removesuffix(_TIMEOUT_SUFFIX)
+    return None

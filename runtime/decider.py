@@ -18,7 +18,12 @@ import jinja2
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.validators import validator_for
 
-from cpe.runtime.activity_ids import format_activity_id
+from cpe.runtime.activity_ids import (
+    format_activity_id,
+    retry_timer_id,
+    timeout_timer_id,
+    wait_timer_id,
+)
 from cpe.runtime.blobs import BlobError, BlobStore
 from cpe.runtime.decisions import (
     DecisionLimitError,
@@ -47,11 +52,8 @@ from cpe.runtime.history import (
     fold,
     in_order,
     resolve_requirements,
-    retry_timer_id,
     source_outputs,
-    timeout_timer_id,
     timer_control,
-    wait_timer_id,
 )
 from cpe.runtime.retries import retry_delay
 from cpe.runtime.swf_errors import PAYLOAD_LIMIT

@@ -18,7 +18,14 @@ from typing import Any, TypeVar
 
 from cpe.grammar.conditions import ConditionError, evaluate_condition
 from cpe.grammar.selectors import SelectorMiss, evaluate
-from cpe.runtime.activity_ids import format_activity_id, parse_activity_id
+from cpe.runtime.activity_ids import (
+    format_activity_id,
+    parse_activity_id,
+    retry_timer_id,
+    step_of_timeout_timer,
+    timeout_timer_id,
+    wait_timer_id,
+)
 from cpe.runtime.blobs import BlobError, BlobStore, reference_in
 from cpe.runtime.fan_out import FanOutError, gathered_output, items_of
 from cpe.runtime.retries import retry_applies
@@ -135,19 +142,6 @@ class ExecutionState:
     """The open timers by timer id."""
     signals: dict[str, Any] = field(default_factory=dict)
     """The first signal of each name that arrived: its input, parsed."""
-
-
-def retry_timer_id(step: str, item: int | None, next_attempt: int) -> str:
-    """A retry's timer id: the activity id of the attempt it leads to."""
-    return format_activity_id(step, item, next_attempt)
-
-
-def wait_timer_id(step: str) -> str:
-    return step
-
-
-def timeout_timer_id(step: str) -> str:
-    return f"{step}@timeout"
 
 
 def timer_control(timer: Timer) -> str:
@@ -634,10 +628,8 @@ class Folder:
         reason = f"its timer {timer_id} could not be started: {cause}"
         if timer_id in self.state.steps and self.ir["steps"][timer_id].get("wait"):
             task: TaskState = self.state.steps[timer_id]
-        elif timer_id.endswith("@timeout") and timer_id[: -len("@timeout")] in (
-            self.state.steps
-        ):
-            task = self.state.steps[timer_id[: -len("@timeout")]]
+        elif (signal_step := step_of_timeout_timer(timer_id)) in self.state.steps:
+            task = self.state.steps[str(signal_step)]
         else:
             parsed = parse_activity_id(timer_id, self._step_names)
             task = self._waiting_task(

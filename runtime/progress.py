@@ -6,7 +6,7 @@ import datetime
 import json
 from typing import Any, TextIO
 
-from cpe.runtime.activity_ids import parse_activity_id
+from cpe.runtime.activity_ids import parse_activity_id, step_of_timeout_timer
 from cpe.runtime.history import (
     EVENT_HANDLING,
     CannotContinue,
@@ -226,4 +226,4 @@ def _timer_purpose(control: Any) -> str | None:
 
 def _step_of_timeout(timer_id: str) -> str:
     """The signal step a timeout timer (`step@timeout`) belongs to."""
-    return timer_id.removesuffix("@timeout")
+    return step_of_timeout_timer(timer_id) or timer_id
