@@ -5,8 +5,9 @@ Run with a Python that has simpleflow installed (it is not a dependency of
 cpe): `python3 -m venv /tmp/sf-venv && /tmp/sf-venv/bin/pip install simpleflow`.
 The chain is the same as the benchmark's: step i echoes a value one more than
 step i-1's. The history is grown with simpleflow's own history builder, one
-decision task at a time, and every task is answered by a full replay, the
-way simpleflow decides. Its log lines are switched off, as cpe's decider logs
+decision task at a time, and every task is answered as simpleflow's decider
+answers a polled task: the History is built from the raw events (what the
+poll returns) and then replayed whole. Its log lines are switched off, as cpe's decider logs
 nothing per decision at its default level. Prints one line of JSON: the
 decision tasks and the CPU seconds (time.process_time) per task.
 
@@ -23,7 +24,7 @@ import time
 from simpleflow import Workflow, activity
 from simpleflow.swf.executor import Executor
 from simpleflow.swf.mapper.models.domain import Domain
-from simpleflow.swf.mapper.models.history import builder
+from simpleflow.swf.mapper.models.history import History, builder
 from simpleflow.swf.mapper.responses import Response
 
 STEPS = int(sys.argv[1]) if len(sys.argv) > 1 else 50
@@ -54,8 +55,10 @@ def main() -> None:
     history = builder.History(Chain, input={})
     cpu = []
     while True:
+        raw_events = [event.raw for event in history.events]
         start = time.process_time()
-        decisions = executor.replay(Response(history=history, execution=None)).decisions
+        polled = History.from_event_list(raw_events)
+        decisions = executor.replay(Response(history=polled, execution=None)).decisions
         cpu.append(time.process_time() - start)
         (decision,) = decisions
         if decision["decisionType"] != "ScheduleActivityTask":
