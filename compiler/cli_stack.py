@@ -162,6 +162,7 @@ def _register_decider(
 
 def command_decider(arguments: argparse.Namespace) -> int:
     from cpe.compiler.cli import EXIT_OK
+    from cpe.runtime.backends.local import DECISION_PAGE_SIZE
     from cpe.runtime.daemon import configure_logging, stop_on_signals
     from cpe.runtime.decider_daemon import DeciderDaemon, RegistryPlans
     from cpe.runtime.observers import all_decisions, decider_observers
@@ -179,7 +180,7 @@ def command_decider(arguments: argparse.Namespace) -> int:
         on_decisions=all_decisions(decider_observers(sqs)),
         refresh=arguments.refresh,
         blobs=_blob_store(arguments),
-        page_size=_LOCAL_PAGE_SIZE if arguments.backend == "local" else None,
+        page_size=DECISION_PAGE_SIZE if arguments.backend == "local" else None,
     )
     with stop_on_signals() as stopping:
         daemon.run(stopping, arguments.grace)
@@ -344,12 +345,6 @@ def _blob_store(arguments: argparse.Namespace) -> Any:
         return open_blob_store(location)
     except BlobError as error:
         raise UsageError(str(error)) from None
-
-
-# On the embedded backend reading a page costs decoding its events, and the
-# decider's cached state needs only the newest few: small pages. On SWF a
-# page is a round trip, so its default of 1,000 events stays.
-_LOCAL_PAGE_SIZE = 100
 
 
 def _open_registry(location: str) -> Any:

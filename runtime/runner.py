@@ -28,7 +28,7 @@ from typing import Any, TextIO
 from botocore.exceptions import ClientError, ParamValidationError
 
 from cpe.runtime.activity import ActivityLoadError, load_activities
-from cpe.runtime.backends.local import connect
+from cpe.runtime.backends.local import DECISION_PAGE_SIZE, connect
 from cpe.runtime.blobs import BlobError, LocalBlobStore, reference_in
 from cpe.runtime.decision_poller import DecisionPoller
 from cpe.runtime.progress import ProgressPrinter
@@ -366,7 +366,5 @@ def _decide_until(
         task_list=ir["workflow"]["task_list"],
         ir_for_type=ir_for_type,
         blobs=blobs,
-        # Pages of the embedded backend cost decoding their events; the
-        # cached state needs only the newest few.
-        page_size=100,
+        page_size=DECISION_PAGE_SIZE,
     ).run(stop)

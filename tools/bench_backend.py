@@ -139,7 +139,7 @@ def _stop_flag(stop: ProcessEvent) -> threading.Event:
 def decider_main(
     db: str, ir: dict[str, Any], settings: Settings, stop: ProcessEvent, closed: Any
 ) -> None:
-    from cpe.runtime.backends.local import connect
+    from cpe.runtime.backends.local import DECISION_PAGE_SIZE, connect
     from cpe.runtime.decision_poller import DecisionPoller
 
     swf, _ = connect(
@@ -158,6 +158,7 @@ def decider_main(
         task_list=ir["workflow"]["task_list"],
         ir_for_type=lambda name, version: ir if (name, version) == kind else None,
         on_decisions=on_decisions,
+        page_size=DECISION_PAGE_SIZE,  # as cpec run and cpec decider ask
     )
     local = _stop_flag(stop)
     _profiled("decider", settings, lambda: poller.run(local))

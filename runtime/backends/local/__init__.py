@@ -14,7 +14,13 @@ from cpe.runtime.backends.local.sqs import LocalSQS
 from cpe.runtime.backends.local.store import Clock, Store
 from cpe.runtime.backends.local.swf import LocalSWF
 
-__all__ = ["Clock", "LocalSQS", "LocalSWF", "connect"]
+__all__ = ["DECISION_PAGE_SIZE", "Clock", "LocalSQS", "LocalSWF", "connect"]
+
+# The history page a decider should ask of this backend. Reading a page here
+# costs decoding its events, and a decider's cached state needs only the
+# newest few: small pages. (On SWF a page is a round trip, and its default of
+# 1,000 events is the better choice.)
+DECISION_PAGE_SIZE = 100
 
 
 def connect(
