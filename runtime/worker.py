@@ -98,24 +98,23 @@ class _Heartbeat:
     cancel_requested: threading.Event = field(default_factory=threading.Event)
     details: str | None = None  # the latest progress, sent with every beat
     _done: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __enter__(self) -> _Heartbeat:
         # A daemon thread: a heartbeat call stuck in the network must not keep
         # the process alive once everything else has stopped.
-        self._thread = threading.Thread(
+        threading.Thread(
             target=self._beat, name=f"cpe-heartbeat-{self.activity_id}", daemon=True
-        )
-        self._thread.start()
+        ).start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._done.set()
-        if self._thread is not None:
-            # Joined so that a cancel request seen by a beat in flight still
-            # decides how the task is reported.
-            self._thread.join()
+        # Taking the lock waits for a beat in flight, so that a cancel request
+        # it sees still decides how the task is reported; once `_done` is set
+        # under it, no beat starts. The thread is left to end on its own:
+        # joining it would cost a thread switch for every task.
+        with self._lock:
+            self._done.set()
 
     def _beat(self) -> None:
         while not self._done.wait(self.interval):
@@ -130,6 +129,8 @@ class _Heartbeat:
     def _beat_once(self) -> bool:
         """One heartbeat; False once beating is pointless (the task is gone)."""
         with self._lock:
+            if self._done.is_set():
+                return False
             answer = record_heartbeat(
                 self.swf, self.task_token, self.details, self.activity_id
             )
