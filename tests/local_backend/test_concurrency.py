@@ -254,3 +254,45 @@ def test_competing_processes_receive_each_message_once(db_path: Path) -> None:
     assert set(received.values()) == {1}, "a message was received twice"
     assert sum(1 for r in results if r) >= 2, "the receivers did not compete"
     sqs.close()
+
+
+def test_a_poll_with_nothing_to_claim_never_takes_the_write_lock(
+    db_path: Path,
+) -> None:
+    # Every poller wakes at every commit; one that took the write lock for
+    # nothing would make the poller with a task wait behind it.
+    swf, _ = connect(db_path, poll_timeout=0.3, poll_interval=0.01)
+    register_all(swf)
+    writer = sqlite3.connect(db_path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # held for the whole poll
+    try:
+        began = time.monotonic()
+        answer = swf.poll_for_activity_task(domain=DOMAIN, taskList=ACTIVITIES)
+        waited = time.monotonic() - began
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert not answer.get("taskToken")
+    assert waited < 5  # the busy timeout (30 s) was never entered
+
+
+def test_a_waiting_poll_still_claims_a_task_and_names_an_unknown_domain(
+    db_path: Path,
+) -> None:
+    swf, _ = connect(db_path, poll_timeout=5, poll_interval=0.01)
+    register_all(swf)
+    with pytest.raises(swf.exceptions.UnknownResourceFault):
+        swf.poll_for_activity_task(domain="no-such-domain", taskList=ACTIVITIES)
+    execution = start(swf)
+    answer: queue.Queue[dict[str, Any]] = queue.Queue()
+    poller = threading.Thread(
+        target=lambda: answer.put(
+            swf.poll_for_activity_task(domain=DOMAIN, taskList=ACTIVITIES)
+        )
+    )
+    poller.start()
+    time.sleep(0.1)  # the poll is waiting when the task comes
+    decide(swf, schedule("a1"))
+    poller.join(10)
+    assert answer.get(timeout=1)["activityId"] == "a1"
+    assert "ActivityTaskStarted" in types(swf, execution)

@@ -20,7 +20,7 @@ __all__ = ["DECISION_PAGE_SIZE", "Clock", "LocalSQS", "LocalSWF", "connect"]
 # costs decoding its events, and a decider's cached state needs only the
 # newest few: small pages. (On SWF a page is a round trip, and its default of
 # 1,000 events is the better choice.)
-DECISION_PAGE_SIZE = 100
+DECISION_PAGE_SIZE = 50
 
 
 def connect(

@@ -26,10 +26,15 @@ def retention_seconds(retention: str) -> float:
     return int(retention) * _SECONDS_PER_DAY
 
 
+def sweep_due(sweeps: dict[str, float], now: float) -> bool:
+    """Whether this process's next transaction should run a sweep."""
+    last = sweeps.get(_KEY)
+    return last is None or not last <= now < last + SWEEP_INTERVAL_SECONDS
+
+
 def sweep(tx: Tx) -> int:
     """Purge expired closed executions when a sweep is due; returns how many."""
-    last = tx.sweeps.get(_KEY)
-    if last is not None and last <= tx.now < last + SWEEP_INTERVAL_SECONDS:
+    if not sweep_due(tx.sweeps, tx.now):
         return 0
     purged = 0
     for domain in tx.db.execute("SELECT name, retention FROM swf_domains").fetchall():

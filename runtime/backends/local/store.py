@@ -33,6 +33,16 @@ class Tx:
     sweeps: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Look:
+    """What a read outside a transaction needs: the connection, the time, and
+    when this process's periodic sweeps last ran."""
+
+    db: sqlite3.Connection
+    now: float
+    sweeps: dict[str, float]
+
+
 class Store:
     """Connections to one database file: one per thread, opened lazily."""
 
@@ -97,6 +107,11 @@ class Store:
             raise
         else:
             db.execute("COMMIT")
+
+    def look(self) -> Look:
+        """A read outside any write transaction: it neither waits for the
+        write lock nor holds it (WAL readers see the last commit)."""
+        return Look(db=self._connection(), now=self.clock(), sweeps=self._sweeps)
 
     def data_version(self) -> int:
         """A number that changes whenever another connection commits (cheap, no lock)."""

@@ -14,7 +14,7 @@ from cpe.runtime.backends.local import (
 from cpe.runtime.backends.local.errors import exceptions
 from cpe.runtime.backends.local.limits import enforce_limits
 from cpe.runtime.backends.local.store import Store, Tx
-from cpe.runtime.backends.local.swf_advance import advance
+from cpe.runtime.backends.local.swf_advance import advance, anything_due
 from cpe.runtime.backends.local.validation import validate
 
 Handler = Callable[[Tx, dict[str, Any]], dict[str, Any]]
@@ -71,6 +71,7 @@ class LocalSWF:
         params: dict[str, Any],
         handler: PollHandler,
         empty: dict[str, Any],
+        table: str,
     ) -> dict[str, Any]:
         validate("swf", operation, params)
         enforce_limits("swf", operation, params)
@@ -79,17 +80,25 @@ class LocalSWF:
         began = time.monotonic()
         give_up = began + self._poll_timeout
         while True:
-            with self._store.transaction(operation) as tx:
-                advance(tx)
-                result = handler(tx, params)
-            if result is not None:
-                return result
+            # A look that takes no lock decides whether a try is worth the
+            # write lock: every poller wakes at every commit, and one that
+            # takes the lock for nothing makes the one with a task wait.
+            if self._worth_a_try(table, params):
+                with self._store.transaction(operation) as tx:
+                    advance(tx)
+                    result = handler(tx, params)
+                if result is not None:
+                    return result
             remaining = give_up - time.monotonic()
             if remaining <= 0:
                 return dict(empty)
             self._wait_for_a_commit(
                 min(self._poll_interval, remaining), eager_until=began + _EAGER_SPAN
             )
+
+    def _worth_a_try(self, table: str, params: dict[str, Any]) -> bool:
+        look = self._store.look()
+        return swf_tasks.poll_has_an_answer(look, table, params) or anything_due(look)
 
     def _wait_for_a_commit(self, longest: float, *, eager_until: float) -> None:
         """Sleep until another connection commits, or `longest` seconds.
@@ -251,6 +260,7 @@ class LocalSWF:
             kwargs,
             swf_tasks.poll_decision,
             swf_tasks.EMPTY_DECISION_POLL,
+            "swf_decision_tasks",
         )
 
     def respond_decision_task_completed(self, **kwargs: Any) -> dict[str, Any]:
@@ -271,6 +281,7 @@ class LocalSWF:
             kwargs,
             swf_tasks.poll_activity,
             swf_tasks.EMPTY_ACTIVITY_POLL,
+            "swf_activity_tasks",
         )
 
     def respond_activity_task_completed(self, **kwargs: Any) -> dict[str, Any]:

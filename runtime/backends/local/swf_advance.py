@@ -11,7 +11,7 @@ were noticed, so histories read as if a server had been watching.
 from __future__ import annotations
 
 from cpe.runtime.backends.local import retention, swf_state
-from cpe.runtime.backends.local.store import Tx
+from cpe.runtime.backends.local.store import Look, Tx
 
 _DUE_QUERIES: tuple[tuple[str, str], ...] = (
     (
@@ -35,6 +35,17 @@ _DUE_QUERIES: tuple[tuple[str, str], ...] = (
         "WHERE fire_at <= ? ORDER BY fire_at LIMIT 1",
     ),
 )
+
+
+def anything_due(look: Look) -> bool:
+    """Whether `advance` would have work: a deadline or timer that has come,
+    or a retention sweep this process owes."""
+    if retention.sweep_due(look.sweeps, look.now):
+        return True
+    return any(
+        look.db.execute(query, (look.now,)).fetchone() is not None
+        for _, query in _DUE_QUERIES
+    )
 
 
 def advance(tx: Tx) -> None:

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from cpe.runtime.backends.local import history, paging, swf_decisions, swf_state
 from cpe.runtime.backends.local.errors import swf_error
 from cpe.runtime.backends.local.history import prune
-from cpe.runtime.backends.local.store import Tx
+from cpe.runtime.backends.local.store import Look, Tx
 from cpe.runtime.backends.local.swf_executions import events_page
 from cpe.runtime.backends.local.timeouts import parse_duration
 
@@ -49,6 +49,20 @@ def _decision_response(
             "nextPageToken": nxt,
         }
     )
+
+
+def poll_has_an_answer(look: Look, table: str, p: dict[str, Any]) -> bool:
+    """Whether a poll's transaction would answer now: a task of `table`
+    (decision or activity tasks) waits on the polled list, or the domain is
+    unknown (an error). A poll that has no answer need not take the write lock.
+    """
+    row = look.db.execute(
+        f"SELECT EXISTS (SELECT 1 FROM {table} WHERE domain = ? AND task_list = ? "
+        "AND state = 'SCHEDULED') OR NOT EXISTS "
+        "(SELECT 1 FROM swf_domains WHERE name = ?)",
+        (p["domain"], p["taskList"]["name"], p["domain"]),
+    ).fetchone()
+    return bool(row[0])
 
 
 def poll_decision(tx: Tx, p: dict[str, Any]) -> dict[str, Any] | None:
