@@ -292,7 +292,19 @@ def command_worker(arguments: argparse.Namespace) -> int:
     task_lists = task_lists_for(activities, arguments.task_list, deployments)
     for warning in heartbeat_warnings(activities, deployments, arguments.heartbeat):
         logging.getLogger("cpe.stack").warning("%s", warning)
-    open_swf, sqs = _backend(arguments)
+    round_robin = len(task_lists) > arguments.concurrency
+    if round_robin and arguments.backend == "aws":
+        logging.getLogger("cpe.stack").warning(
+            "%d task lists and %d slot(s): each slot polls the lists in turn, so "
+            "a task may wait up to 60 s for every other list's poll; give "
+            "--concurrency %d or run a worker per --task-list",
+            len(task_lists),
+            arguments.concurrency,
+            len(task_lists),
+        )
+    open_swf, sqs = _backend(
+        arguments, _ROUND_ROBIN_POLL if round_robin else _LONG_POLL
+    )
     swf = open_swf()
     daemon = WorkerDaemon(
         open_swf,
@@ -312,6 +324,13 @@ def command_worker(arguments: argparse.Namespace) -> int:
 
 
 # -- shared -------------------------------------------------------------------
+
+# SWF's long poll, which the embedded backend's polls follow by default.
+_LONG_POLL = 60.0
+# A worker slot polls its task lists in turn: with more lists than slots, a
+# task waits for the polls of the other lists. The embedded backend's polls
+# are cheap, so there they are kept short; SWF's cannot be shortened.
+_ROUND_ROBIN_POLL = 1.0
 
 
 def _usage(message: str) -> None:
@@ -357,12 +376,19 @@ def _open_registry(location: str) -> Any:
         raise UsageError(str(error)) from None
 
 
-def _backend(arguments: argparse.Namespace) -> tuple[Any, Any]:
-    """A function that opens an SWF client (one per poller thread), and SQS."""
+def _backend(
+    arguments: argparse.Namespace, poll_timeout: float = _LONG_POLL
+) -> tuple[Any, Any]:
+    """A function that opens an SWF client (one per poller thread), and SQS.
+
+    `poll_timeout` is the embedded backend's long poll when --poll-timeout
+    does not say."""
     from cpe.compiler.cli import UsageError
     from cpe.runtime.backends.select import BackendError, open_clients
 
-    choice = backend_choice(arguments, poll_timeout=arguments.poll_timeout)
+    choice = backend_choice(
+        arguments, poll_timeout=arguments.poll_timeout or poll_timeout
+    )
     if choice.kind == "local" and not Path(choice.db).exists():
         # Deploy creates it; a daemon finding none may have been given a
         # mistyped --db, and would serve an empty backend without a word.

@@ -58,9 +58,10 @@ def add_daemon_arguments(parser: argparse.ArgumentParser, *, grace: float) -> No
         "--poll-timeout",
         metavar="SECONDS",
         type=_positive,
-        default=60.0,
+        default=None,
         help="how long one poll of the embedded backend waits for a task, as "
-        "SWF's long poll does (default: 60; SWF itself always waits 60)",
+        "SWF's long poll does (default: 60, or 1 for a worker with more task "
+        "lists than slots; SWF itself always waits 60)",
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -338,3 +339,36 @@ def test_an_execution_of_a_damaged_registry_entry_is_failed_not_left_open(
     assert event_types(events)[-1] == "WorkflowExecutionFailed"
     assert "no compiled plan" in attributes(events[-1])["reason"]
     assert "has no readable IR" in decider.log
+
+
+def test_a_worker_with_more_task_lists_than_slots_takes_every_task_soon(
+    daemons: list[Daemon], stack: dict[str, Any]
+) -> None:
+    # One slot polls the task lists of every activity it has code for in
+    # turn; with SWF's minute-long poll on each idle list, a task would wait
+    # minutes. No --poll-timeout: the worker chooses its own short poll.
+    _deploy(stack, FIXTURES / "plans" / "square.yml")
+    _decider(daemons, stack)
+    worker = start(
+        daemons,
+        "worker",
+        "--registry",
+        stack["registry"],
+        "--db",
+        stack["db"],
+        "--activities",
+        COMMANDS,
+        "--activities",
+        BASIC,
+        "--concurrency",
+        "1",
+    )
+    worker.wait_for("event=polling")
+    began = time.monotonic()
+    execution = start_execution(
+        stack["swf"], DOMAIN, "Squares", "1", '{"n": 3}', "sq-lists"
+    )
+    events = wait_closed(stack["swf"], DOMAIN, execution)
+    assert event_types(events)[-1] == "WorkflowExecutionCompleted"
+    assert time.monotonic() - began < 30  # with 60 s polls: minutes
+    assert worker.stop() == 0
