@@ -202,6 +202,23 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM are ignored while cleaning up after one of them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {
+        signum: signal.signal(signum, signal.SIG_IGN)
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
 def _exclusive(db: str) -> Iterator[None]:
     """Hold the database's run lock: two runs on one database would run each
     other's tasks with their own (possibly different) activity code."""
@@ -270,15 +287,20 @@ def _run(
         outcome = _watch(swf, domain, execution, pool, ProgressPrinter(progress, ir))
         outcome = _result_read_back(outcome, blobs)
     except KeyboardInterrupt:
-        # Leave no open execution behind in a database that outlives the run.
-        swf.terminate_workflow_execution(
-            domain=domain, **execution, reason="cpec run was interrupted"
-        )
+        # Leave no open execution behind in a database that outlives the run,
+        # even when a second Ctrl-C follows the first.
+        with _signals_held():
+            swf.terminate_workflow_execution(
+                domain=domain, **execution, reason="cpec run was interrupted"
+            )
         raise
     finally:
-        stop.set()
-        pool.shut_down()
-        decider.join(_POLL_TIMEOUT + 5)
+        # A signal here would leave worker processes that the interpreter's
+        # exit then waits for, however long their activities take.
+        with _signals_held():
+            stop.set()
+            pool.shut_down()
+            decider.join(_POLL_TIMEOUT + 5)
     if progress is not None:
         took = time.monotonic() - began
         print(

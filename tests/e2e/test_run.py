@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import av
 import pytest
 
+from cpe.runtime.backends.local import connect
 from tests.cpec_process import cpec, cpec_command
 
 ROOT = Path(__file__).parents[2]
@@ -191,3 +194,55 @@ def test_a_step_whose_outputs_cannot_be_read_is_shown_failed(tmp_path: Path) -> 
         "only  failed: output 'size' ($.size) found nothing in its result"
         in result.stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("signals", "code"),
+    [
+        ([signal.SIGINT], 130),
+        ([signal.SIGTERM], 143),
+        # Ctrl-C pressed twice, or `timeout` forwarding its own SIGINT.
+        ([signal.SIGINT, signal.SIGINT], 130),
+    ],
+)
+def test_an_interrupted_run_terminates_its_execution_and_exits_promptly(
+    tmp_path: Path, signals: list[signal.Signals], code: int
+) -> None:
+    db = tmp_path / "interrupted.db"
+    command = [
+        *cpec_command(),
+        "run",
+        str(FIXTURES / "plans" / "slow.yml"),
+        "--activities",
+        str(BASIC),
+        "--db",
+        str(db),
+        "--workflow-id",
+        "nap",
+        "--input",
+        '{"seconds": 120}',
+    ]
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal gives
+    ) as run:
+        assert run.stderr is not None
+        for line in run.stderr:
+            if "nap" in line and "started" in line and "cpec:" not in line:
+                break  # the activity is running in a worker process
+        for signum in signals:
+            os.killpg(run.pid, signum)
+            time.sleep(0.05)
+        began = time.monotonic()
+        assert run.wait(timeout=60) == code
+        assert time.monotonic() - began < 30  # not the activity's 120 s
+    swf, _ = connect(db)
+    listed = swf.list_closed_workflow_executions(
+        domain="cpe-local",
+        startTimeFilter={"oldestDate": 0},
+        executionFilter={"workflowId": "nap"},
+    )["executionInfos"]
+    assert [info["closeStatus"] for info in listed] == ["TERMINATED"]
