@@ -75,6 +75,7 @@ def _add_execution(parser: argparse.ArgumentParser, required: bool = True) -> No
     parser.add_argument(
         "workflow_id",
         metavar="WORKFLOW_ID",
+        type=_workflow_id,
         nargs=None if required else "?",
         help="the workflow id of the execution"
         + ("" if required else " (leave out for a summary of all executions)"),
@@ -462,6 +463,13 @@ def _register_signal(commands: Commands) -> None:
         help="the signal's input: JSON (or any text), or @file holding it",
     )
     parser.set_defaults(handler=command_signal)
+
+
+def _workflow_id(text: str) -> str:
+    problem = swf_name_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} cannot be a workflow id: {problem}")
+    return text
 
 
 def _signal_name(text: str) -> str:

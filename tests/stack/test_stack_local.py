@@ -67,7 +67,12 @@ def _decider(daemons: list[Daemon], stack: dict[str, Any], *extra: str) -> Daemo
     return daemon
 
 
-def _worker(daemons: list[Daemon], stack: dict[str, Any], *extra: str | Path) -> Daemon:
+def _worker(
+    daemons: list[Daemon],
+    stack: dict[str, Any],
+    *extra: str | Path,
+    polls: tuple[str, ...] = FAST,
+) -> Daemon:
     daemon = start(
         daemons,
         "worker",
@@ -77,7 +82,7 @@ def _worker(daemons: list[Daemon], stack: dict[str, Any], *extra: str | Path) ->
         stack["db"],
         "--heartbeat",
         "0.5",
-        *FAST,
+        *polls,
         *extra,
     )
     daemon.wait_for("event=polling")
@@ -349,21 +354,17 @@ def test_a_worker_with_more_task_lists_than_slots_takes_every_task_soon(
     # minutes. No --poll-timeout: the worker chooses its own short poll.
     _deploy(stack, FIXTURES / "plans" / "square.yml")
     _decider(daemons, stack)
-    worker = start(
+    worker = _worker(
         daemons,
-        "worker",
-        "--registry",
-        stack["registry"],
-        "--db",
-        stack["db"],
+        stack,
         "--activities",
         COMMANDS,
         "--activities",
         BASIC,
         "--concurrency",
         "1",
+        polls=(),
     )
-    worker.wait_for("event=polling")
     began = time.monotonic()
     execution = start_execution(
         stack["swf"], DOMAIN, "Squares", "1", '{"n": 3}', "sq-lists"
