@@ -33,7 +33,11 @@ def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# SWF's long poll, which the embedded backend's polls follow by default.
+LONG_POLL = 60.0
+
+
 def backend_choice(
-    args: argparse.Namespace, poll_timeout: float = 60.0
+    args: argparse.Namespace, poll_timeout: float = LONG_POLL
 ) -> BackendChoice:
     return BackendChoice(kind=args.backend, db=args.db, poll_timeout=poll_timeout)

@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -465,18 +466,20 @@ def _register_signal(commands: Commands) -> None:
     parser.set_defaults(handler=command_signal)
 
 
-def _workflow_id(text: str) -> str:
-    problem = swf_name_problem(text)
-    if problem is not None:
-        raise argparse.ArgumentTypeError(f"{text!r} cannot be a workflow id: {problem}")
-    return text
+def _swf_name(what: str) -> Callable[[str], str]:
+    """An argparse type for a name or id SWF must accept, called `what`."""
+
+    def checked(text: str) -> str:
+        problem = swf_name_problem(text)
+        if problem is not None:
+            raise argparse.ArgumentTypeError(f"{text!r} cannot be {what}: {problem}")
+        return text
+
+    return checked
 
 
-def _signal_name(text: str) -> str:
-    problem = swf_name_problem(text)
-    if problem is not None:
-        raise argparse.ArgumentTypeError(f"{text!r} cannot be a signal name: {problem}")
-    return text
+_workflow_id = _swf_name("a workflow id")
+_signal_name = _swf_name("a signal name")
 
 
 def command_signal(arguments: argparse.Namespace) -> int:

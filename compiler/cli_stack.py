@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cpe.compiler.cli_backend import add_backend_arguments, backend_choice
+from cpe.compiler.cli_backend import LONG_POLL, add_backend_arguments, backend_choice
 from cpe.runtime.daemon import add_daemon_arguments, leave
 from cpe.runtime.swf_errors import describe_exception, swf_name_problem
 
@@ -302,9 +302,7 @@ def command_worker(arguments: argparse.Namespace) -> int:
             arguments.concurrency,
             len(task_lists),
         )
-    open_swf, sqs = _backend(
-        arguments, _ROUND_ROBIN_POLL if round_robin else _LONG_POLL
-    )
+    open_swf, sqs = _backend(arguments, _ROUND_ROBIN_POLL if round_robin else LONG_POLL)
     swf = open_swf()
     daemon = WorkerDaemon(
         open_swf,
@@ -325,8 +323,6 @@ def command_worker(arguments: argparse.Namespace) -> int:
 
 # -- shared -------------------------------------------------------------------
 
-# SWF's long poll, which the embedded backend's polls follow by default.
-_LONG_POLL = 60.0
 # A worker slot polls its task lists in turn: with more lists than slots, a
 # task waits for the polls of the other lists. The embedded backend's polls
 # are cheap, so there they are kept short; SWF's cannot be shortened.
@@ -377,7 +373,7 @@ def _open_registry(location: str) -> Any:
 
 
 def _backend(
-    arguments: argparse.Namespace, poll_timeout: float = _LONG_POLL
+    arguments: argparse.Namespace, poll_timeout: float = LONG_POLL
 ) -> tuple[Any, Any]:
     """A function that opens an SWF client (one per poller thread), and SQS.
 

@@ -185,37 +185,32 @@ def run_plan(
 
 
 @contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
+def _signal_handlers(handler: Any, *signums: signal.Signals) -> Iterator[None]:
+    """`handler` for `signums` while the block runs (only the main thread
+    can set handlers; elsewhere the block runs as it is)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, handler) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, earlier in previous.items():
+            signal.signal(signum, earlier)
+
+
+def _terminate_as_interrupt() -> contextlib.AbstractContextManager[None]:
     """SIGTERM (a `kill`, a service stop) cleans up as Ctrl-C does."""
 
     def interrupt(signum: int, frame: object) -> None:
         raise Terminated
 
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return _signal_handlers(interrupt, signal.SIGTERM)
 
 
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
+def _signals_held() -> contextlib.AbstractContextManager[None]:
     """Ctrl-C and SIGTERM are ignored while cleaning up after one of them."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {
-        signum: signal.signal(signum, signal.SIG_IGN)
-        for signum in (signal.SIGINT, signal.SIGTERM)
-    }
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+    return _signal_handlers(signal.SIG_IGN, signal.SIGINT, signal.SIGTERM)
 
 
 @contextlib.contextmanager
